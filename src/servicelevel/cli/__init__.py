@@ -1,0 +1,61 @@
+"""The ``slm`` command line: thin commands that parse, call the layers, and render.
+
+Each command group lives in its own module and registers itself on ``app``. Errors are
+translated once, here: a ``ServiceLevelError`` prints its message and exits with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from servicelevel.errors import ServiceLevelError
+
+app = typer.Typer(
+    name="slm",
+    help="servicelevel: service level management for contact centers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_INVALID_INPUT = 2
+
+
+def main() -> None:
+    """Entry point of the ``slm`` console script."""
+    _register_commands()
+    try:
+        app()
+    except ServiceLevelError as error:
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+        sys.exit(EXIT_INVALID_INPUT)
+
+
+_REGISTERED = False
+
+
+def _register_commands() -> None:
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    _REGISTERED = True
+    import importlib
+
+    for module in _COMMAND_MODULES:
+        importlib.import_module(f"servicelevel.cli.{module}").register(app)
+
+
+# One module per command group; each defines ``register(app)``.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def get_app() -> typer.Typer:
+    """The app with every command registered (for tests and docs generation)."""
+    _register_commands()
+    return app
