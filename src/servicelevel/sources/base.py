@@ -36,8 +36,8 @@ class SourceChunk:
     data: bytes  # decompressed content: for append-only formats, complete lines only
     first_line: int  # 1-based line number of the first line of ``data`` in the file
     tenant: str
-    tz: ZoneInfo  # the time zone of clock times in the file
-    options: dict[str, Any] = field(default_factory=dict)  # format-specific (mapping file, …)
+    tz: ZoneInfo | None  # zone of clock times given by the user (--tz); None: format default
+    options: dict[str, Any] = field(default_factory=dict)  # format-specific (parsed mapping, …)
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,12 @@ class SourceFormat(Protocol):
     name: str  # as typed on the command line: ``slm ingest NAME``
     description: str  # one line for ``slm ingest --help`` and the docs
     append_only: bool  # a log that grows (read incrementally) or a whole-file export
-    default_tz: str | None  # zone of clock times when --tz is not given; None = required
 
     def parse(self, chunk: SourceChunk, carry: Carry | None) -> ParseResult:
-        """Translate ``chunk``; ``carry`` is what the previous chunk returned."""
+        """Translate ``chunk``; ``carry`` is what the previous chunk returned.
+
+        Each format documents the zone it assumes when ``chunk.tz`` is None (the bank
+        data: Asia/Jerusalem; queue_log epochs are absolute) or raises SourceFormatError
+        saying that --tz is needed.
+        """
         ...
