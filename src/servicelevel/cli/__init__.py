@@ -52,7 +52,7 @@ def _register_commands() -> None:
 
 
 # One module per command group; each defines ``register(app)``.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("ingest",)
 
 
 def get_app() -> typer.Typer:

@@ -1,0 +1,231 @@
+"""The embedded store: one DuckDB file holding the canonical tables and the ingest books.
+
+Canonical tables are created from their Arrow schemas (``servicelevel.model.tables``),
+so the schema is written once. Next to them the store keeps its own books:
+
+- ``ingest_ledger``: one row per read of a file: which bytes were read (offset, line,
+  content hash) and what they gave. Re-reading the same bytes adds nothing.
+- ``ingest_quarantine``: lines that could not be loaded, with file, line and reason.
+- ``ingest_carry``: per tenant and format, the adapter's state between reads (calls still
+  open at the end of a log).
+
+Rows are upserted by each table's key; every load runs in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from servicelevel.errors import StoreError
+from servicelevel.model.tables import CANONICAL_TABLES, CanonicalTable
+
+_BOOKS_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_ledger (
+    load_id       VARCHAR NOT NULL,
+    tenant        VARCHAR NOT NULL,
+    format        VARCHAR NOT NULL,
+    path          VARCHAR NOT NULL,
+    offset_start  BIGINT NOT NULL,
+    offset_end    BIGINT NOT NULL,
+    line_end      BIGINT NOT NULL,
+    head_sha256   VARCHAR NOT NULL,
+    prefix_sha256 VARCHAR NOT NULL,
+    tz            VARCHAR,
+    rows_read     BIGINT NOT NULL,
+    contacts      BIGINT NOT NULL,
+    quarantined   BIGINT NOT NULL,
+    excluded      BIGINT NOT NULL,
+    read_at       TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS ingest_quarantine (
+    load_id  VARCHAR NOT NULL,
+    tenant   VARCHAR NOT NULL,
+    format   VARCHAR NOT NULL,
+    path     VARCHAR NOT NULL,
+    line     BIGINT NOT NULL,
+    field    VARCHAR,
+    reason   VARCHAR NOT NULL,
+    text     VARCHAR NOT NULL,
+    quarantined_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS ingest_carry (
+    tenant  VARCHAR NOT NULL,
+    format  VARCHAR NOT NULL,
+    carry   VARCHAR NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (tenant, format)
+);
+"""
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    """What writing a batch did: new keys, changed rows replaced, identical rows skipped."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+def _column_types(table: CanonicalTable) -> dict[str, str]:
+    """DuckDB's own spelling of each column's type, from the Arrow schema."""
+    relation = duckdb.from_arrow(table.empty())
+    return {name: str(type_) for name, type_ in zip(relation.columns, relation.types, strict=True)}
+
+
+def _create_table_sql(table: CanonicalTable) -> str:
+    types = _column_types(table)
+    columns = ",\n    ".join(
+        f'"{field.name}" {types[field.name]}{"" if field.nullable else " NOT NULL"}'
+        for field in table.schema
+    )
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n    {columns}\n)'
+
+
+class Store:
+    """A DuckDB file with the canonical tables. Open with ``Store.open(path)``."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: str) -> None:
+        self.connection = connection
+        self.path = path
+        self._in_transaction = False
+
+    @classmethod
+    def open(cls, path: str | Path, *, read_only: bool = False) -> Store:
+        """Open (and create if needed) the store at ``path``; ``:memory:`` for tests."""
+        location = str(path)
+        if read_only and location != ":memory:" and not Path(location).exists():
+            raise StoreError(
+                f"{location}: no store here; load data first with 'slm ingest' or 'slm demo', "
+                "or point --db / SLM_DB at an existing store"
+            )
+        try:
+            connection = duckdb.connect(location, read_only=read_only)
+        except duckdb.Error as error:
+            raise StoreError(f"{location}: cannot open the store: {error}") from None
+        connection.execute("SET TimeZone = 'UTC'")
+        store = cls(connection, location)
+        if not read_only:
+            store._create_schema()
+        return store
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _create_schema(self) -> None:
+        for table in CANONICAL_TABLES.values():
+            self.connection.execute(_create_table_sql(table))
+        self.connection.execute(_BOOKS_DDL)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all."""
+        if self._in_transaction:
+            raise StoreError("transactions do not nest")
+        self.connection.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        else:
+            self.connection.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def upsert(self, table_name: str, rows: pa.Table) -> UpsertCounts:
+        """Write ``rows`` into a canonical table, replacing rows with the same key."""
+        table = CANONICAL_TABLES[table_name]
+        batch = table.conform(rows)
+        if batch.num_rows == 0:
+            return UpsertCounts(0, 0, 0)
+        con = self.connection
+        con.register("_batch_arrow", batch)
+        try:
+            key_match = " AND ".join(f'b."{k}" = t."{k}"' for k in table.key)
+            keys = ", ".join(f'"{k}"' for k in table.key)
+            duplicate = con.execute(
+                f"SELECT {keys}, count(*) FROM _batch_arrow GROUP BY ALL HAVING count(*) > 1 "
+                "LIMIT 1"
+            ).fetchone()
+            if duplicate is not None:
+                raise StoreError(
+                    f"{table_name}: the batch holds the key {duplicate[:-1]} "
+                    f"{duplicate[-1]} times; an adapter must emit each key once"
+                )
+            same_values = " AND ".join(
+                f'b."{f.name}" IS NOT DISTINCT FROM t."{f.name}"' for f in table.schema
+            )
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _batch AS "
+                f"SELECT b.*, EXISTS (SELECT 1 FROM \"{table_name}\" t WHERE {key_match}) "
+                f"AS _present, EXISTS (SELECT 1 FROM \"{table_name}\" t WHERE {key_match} "
+                f"AND {same_values}) AS _same FROM _batch_arrow b"
+            )
+            present, same = con.execute(
+                "SELECT count(*) FILTER (_present), count(*) FILTER (_same) FROM _batch"
+            ).fetchone() or (0, 0)
+            if present:
+                con.execute(
+                    f'DELETE FROM "{table_name}" t USING _batch b '
+                    f"WHERE {key_match} AND b._present AND NOT b._same"
+                )
+            columns = ", ".join(f'"{f.name}"' for f in table.schema)
+            con.execute(
+                f'INSERT INTO "{table_name}" ({columns}) '
+                f"SELECT {columns} FROM _batch WHERE NOT _same"
+            )
+            con.execute("DROP TABLE _batch")
+        finally:
+            con.unregister("_batch_arrow")
+        return UpsertCounts(
+            inserted=batch.num_rows - int(present),
+            updated=int(present) - int(same),
+            unchanged=int(same),
+        )
+
+    def table(self, table_name: str) -> pa.Table:
+        """A canonical table's rows, in key order (for tests and small exports)."""
+        table = CANONICAL_TABLES[table_name]
+        order = ", ".join(f'"{k}"' for k in table.key)
+        return self.connection.execute(
+            f'SELECT * FROM "{table_name}" ORDER BY {order}'
+        ).to_arrow_table()
+
+    def count(self, table_name: str) -> int:
+        row = self.connection.execute(f'SELECT count(*) FROM "{table_name}"').fetchone()
+        return int(row[0]) if row else 0
+
+    # -- the ingest books --------------------------------------------------------------
+
+    def carry(self, tenant: str, format_name: str) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            "SELECT carry FROM ingest_carry WHERE tenant = ? AND format = ?",
+            [tenant, format_name],
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def save_carry(self, tenant: str, format_name: str, carry: dict[str, Any] | None) -> None:
+        self.connection.execute(
+            "DELETE FROM ingest_carry WHERE tenant = ? AND format = ?", [tenant, format_name]
+        )
+        if carry:
+            self.connection.execute(
+                "INSERT INTO ingest_carry (tenant, format, carry) VALUES (?, ?, ?)",
+                [tenant, format_name, json.dumps(carry, separators=(",", ":"))],
+            )

@@ -1,0 +1,154 @@
+"""The ingest layer: idempotent, incremental, atomic, forgiving."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from servicelevel.errors import SourceFormatError, UnknownNameError
+from servicelevel.store import Store, ingest_paths
+from tests.store import toy_format
+
+FORMAT = toy_format.TOY_FORMAT.name
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store.open(":memory:")
+
+
+def outcomes(store: Store) -> dict[str, str]:
+    rows = store.connection.execute("SELECT contact_id, outcome FROM contacts").fetchall()
+    return dict(rows)
+
+
+def test_reingesting_the_same_file_adds_nothing(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("100|c1|ENTER\n110|c1|END\n120|c2|ENTER\n130|c2|END\n")
+    first = ingest_paths(store, FORMAT, [log])
+    second = ingest_paths(store, FORMAT, [log])
+    assert first.total("contacts_loaded") == 2
+    assert second.files[0].status == "unchanged"
+    assert second.total("contacts_loaded") == 0
+    assert second.total("already_present") == 2
+    assert store.count("contacts") == 2
+
+
+def test_a_grown_log_is_read_from_where_it_stopped_and_finishes_open_calls(
+    store: Store, tmp_path: Path
+) -> None:
+    log = tmp_path / "queue.log"
+    log.write_text("100|c1|ENTER\n110|c1|END\n120|c2|ENTER\n")
+    ingest_paths(store, FORMAT, [log])
+    assert outcomes(store) == {"c1": "answered", "c2": "waiting"}
+    with log.open("a") as f:
+        f.write("150|c2|END\n160|c3|ENTER\n170|c3|END\n")
+    grown = ingest_paths(store, FORMAT, [log])
+    assert grown.files[0].status == "grown"
+    assert grown.files[0].rows_read == 3  # only the new lines
+    assert grown.total("contacts_loaded") == 1  # c3
+    assert grown.total("contacts_updated") == 1  # c2 completed
+    assert outcomes(store) == {"c1": "answered", "c2": "answered", "c3": "answered"}
+    wait = store.connection.execute("SELECT wait_s FROM contacts WHERE contact_id='c2'").fetchone()
+    assert wait == (30.0,)
+
+
+def test_a_call_spanning_two_files_is_completed(store: Store, tmp_path: Path) -> None:
+    older, newer = tmp_path / "queue.log.1", tmp_path / "queue.log"
+    older.write_text("100|c1|ENTER\n")
+    newer.write_text("140|c1|END\n")
+    ingest_paths(store, FORMAT, [older])
+    ingest_paths(store, FORMAT, [newer])
+    assert outcomes(store) == {"c1": "answered"}
+    assert store.carry("default", FORMAT) in (None, {"open": {}})
+
+
+def test_an_unterminated_last_line_waits_for_the_rest(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "queue.log"
+    log.write_bytes(b"100|c1|ENTER\n110|c1|EN")
+    first = ingest_paths(store, FORMAT, [log])
+    assert first.total("rows_read") == 1
+    assert first.total("quarantined") == 0
+    log.write_bytes(b"100|c1|ENTER\n110|c1|END\n")
+    second = ingest_paths(store, FORMAT, [log])
+    assert second.files[0].status == "grown"
+    assert outcomes(store) == {"c1": "answered"}
+
+
+def test_windows_line_endings_and_gzip(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "queue.log.gz"
+    log.write_bytes(gzip.compress(b"100|c1|ENTER\r\n110|c1|END\r\n"))
+    summary = ingest_paths(store, FORMAT, [log])
+    assert summary.total("contacts_loaded") == 1
+    assert summary.total("quarantined") == 0
+
+
+def test_bad_lines_are_quarantined_with_file_line_and_reason(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "queue.log"
+    log.write_text("100|c1|ENTER\nthis is not a log line\n110|c1|END\n")
+    summary = ingest_paths(store, FORMAT, [log])
+    assert summary.total("quarantined") == 1
+    assert summary.total("contacts_loaded") == 1
+    row = store.connection.execute(
+        "SELECT path, line, reason, text FROM ingest_quarantine"
+    ).fetchone()
+    assert row == (str(log), 2, "not epoch|callid|ENTER/END", "this is not a log line")
+
+
+def test_a_failing_load_leaves_the_store_as_it_was(store: Store, tmp_path: Path) -> None:
+    good = tmp_path / "good.log"
+    good.write_text("100|c1|ENTER\n110|c1|END\n")
+    with pytest.raises(SourceFormatError, match="no such file"):
+        ingest_paths(store, FORMAT, [good, tmp_path / "missing.log"])
+    assert store.count("contacts") == 0
+    assert store.count("ingest_ledger") == 0
+
+
+def test_an_error_inside_the_transaction_rolls_everything_back(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "1.log", tmp_path / "2.log"
+    first.write_text("100|c1|ENTER\n110|c1|END\n")
+    second.write_text("200|c2|ENTER\n")
+    real_parse = toy_format.TOY_FORMAT.parse
+    calls = []
+
+    def parse_then_fail(chunk, carry):  # type: ignore[no-untyped-def]
+        calls.append(chunk.path)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real_parse(chunk, carry)
+
+    monkeypatch.setattr(toy_format.TOY_FORMAT, "parse", parse_then_fail)
+    with pytest.raises(RuntimeError):
+        ingest_paths(store, FORMAT, [first, second])
+    assert store.count("contacts") == 0
+    assert store.count("ingest_ledger") == 0
+    assert store.carry("default", FORMAT) is None
+
+
+def test_tenants_are_kept_apart(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("100|c1|ENTER\n110|c1|END\n")
+    ingest_paths(store, FORMAT, [log], tenant="acme")
+    again = ingest_paths(store, FORMAT, [log], tenant="globex")
+    assert again.total("contacts_loaded") == 1
+    tenants = store.connection.execute("SELECT tenant FROM contacts ORDER BY 1").fetchall()
+    assert tenants == [("acme",), ("globex",)]
+
+
+def test_unknown_format_suggests_the_nearest(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(UnknownNameError, match="did you mean 'toy-log'"):
+        ingest_paths(store, "toy-logs", [tmp_path / "x"])
+
+
+def test_a_renamed_log_is_recognised_by_its_content(store: Store, tmp_path: Path) -> None:
+    log = tmp_path / "queue.log"
+    log.write_text("100|c1|ENTER\n110|c1|END\n")
+    ingest_paths(store, FORMAT, [log])
+    rotated = log.rename(tmp_path / "queue.log.1")
+    summary = ingest_paths(store, FORMAT, [rotated])
+    assert summary.files[0].status == "unchanged"
+    assert store.count("contacts") == 1
