@@ -50,7 +50,7 @@ def _load_builtins() -> None:
 
 
 # Each module calls register_format() on import.
-_BUILTIN_MODULES: tuple[str, ...] = ()
+_BUILTIN_MODULES: tuple[str, ...] = ("anonymous_bank",)
 
 __all__ = [
     "Carry",
