@@ -21,7 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-console = Console()
+# Wide enough for KPI tables when the output is a file or a pipe, not a terminal.
+console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 EXIT_INVALID_INPUT = 2
@@ -52,7 +53,7 @@ def _register_commands() -> None:
 
 
 # One module per command group; each defines ``register(app)``.
-_COMMAND_MODULES: tuple[str, ...] = ("ingest",)
+_COMMAND_MODULES: tuple[str, ...] = ("ingest", "kpi", "demo",)
 
 
 def get_app() -> typer.Typer:

@@ -80,7 +80,7 @@ def _summary_table(summary: IngestSummary) -> Table:
         table.add_column(header, justify="left" if header in ("file", "status") else "right")
     for f in summary.files:
         table.add_row(
-            f.path, f.status, f"{f.rows_read:,}", f"{f.contacts_loaded:,}",
+            Path(f.path).name, f.status, f"{f.rows_read:,}", f"{f.contacts_loaded:,}",
             f"{f.contacts_updated:,}", f"{f.already_present:,}", f"{f.quarantined:,}",
             f"{f.excluded:,}",
         )

@@ -1,0 +1,244 @@
+"""Periods cut in a time zone, as portable Ibis arithmetic.
+
+A period key is computed from a timestamp with integer arithmetic only (epoch seconds,
+the zone's UTC offset from a CASE over its transitions, floor division, and the civil
+calendar from a day number), so the same expression runs on DuckDB, Spark or any
+other Ibis backend, and DST is right: a local day has 23 or 25 hours when the clocks
+change, and the repeated hour of autumn gives two distinct intervals (told apart by
+their UTC offset).
+
+Keys:
+- interval of L seconds: ``local_seconds // L`` plus the offset (two keys, see above);
+- day: the local day number (days since 1970-01-01);
+- week: ISO weeks starting on Monday, as the day number of that Monday;
+- month: ``year * 12 + month - 1``.
+
+``calendar_filter`` keeps only what falls in business hours and outside holidays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+
+from servicelevel.errors import InputError
+
+_EPOCH_DATE = date(1970, 1, 1)
+_SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    """A kind of period: an interval of fixed length, or a calendar day, week or month."""
+
+    name: str  # "30m", "day", "week", "month"
+    seconds: int | None  # interval length; None for calendar periods
+
+    @classmethod
+    def parse(cls, text: str) -> PeriodSpec:
+        name = text.strip().lower()
+        aliases = {"daily": "day", "weekly": "week", "monthly": "month", "1d": "day",
+                   "hour": "60m", "1h": "60m", "60min": "60m", "30min": "30m", "15min": "15m"}
+        name = aliases.get(name, name)
+        if name in ("day", "week", "month"):
+            return cls(name, None)
+        match = re.fullmatch(r"(\d+)\s*(m|min|s|h)", name)
+        if match:
+            number, unit = int(match.group(1)), match.group(2)
+            seconds = number * {"s": 1, "m": 60, "min": 60, "h": 3600}[unit]
+            if (seconds > 0 and 3600 % seconds == 0) or seconds in (7200, 10800, 14400, 21600):
+                minutes = seconds // 60
+                return cls(f"{minutes}m" if seconds % 60 == 0 else f"{seconds}s", seconds)
+        raise InputError(
+            f"--period: {text!r} is not a period; write 15m, 30m, 60m, day, week or month"
+        )
+
+
+def utc_offset_transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """``(epoch_second, offset_seconds)`` pairs: the offset in force from each instant on.
+
+    The first pair starts at ``start``; one pair follows per offset change up to ``end``.
+    """
+    def offset_at(epoch: int) -> int:
+        delta = datetime.fromtimestamp(epoch, UTC).astimezone(tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    begin = int(start.timestamp()) - _SECONDS_PER_DAY
+    finish = int(end.timestamp()) + _SECONDS_PER_DAY
+    result = [(begin, offset_at(begin))]
+    step = 6 * 3600  # no zone changes its offset twice within six hours
+    probe = begin
+    while probe < finish:
+        following = min(probe + step, finish)
+        if offset_at(following) != result[-1][1]:
+            low, high = probe, following  # offset changes in (low, high]
+            while high - low > 1:
+                middle = (low + high) // 2
+                if offset_at(middle) == result[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            result.append((high, offset_at(high)))
+        probe = following
+    return result
+
+
+def offset_seconds(
+    epoch: ir.IntegerValue, transitions: Sequence[tuple[int, int]]
+) -> ir.IntegerValue:
+    """The UTC offset in force at ``epoch`` as an Ibis expression."""
+    if len(transitions) == 1:
+        return ibis.literal(transitions[0][1], type="int64")
+    branches = [(epoch >= instant, offset) for instant, offset in reversed(transitions[1:])]
+    return ibis.cases(*branches, else_=transitions[0][1])
+
+
+def civil_month_key(day_number: ir.IntegerValue) -> ir.IntegerValue:
+    """``year * 12 + month - 1`` of a day number (days since 1970-01-01), proleptic Gregorian.
+
+    Integer-only conversion (H. Hinnant's days-to-civil), so any SQL engine computes it.
+    """
+    z = day_number + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = ibis.ifelse(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + ibis.ifelse(month <= 2, 1, 0)
+    return year * 12 + month - 1
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """Columns derived from one timestamp column in one zone."""
+
+    epoch: ir.IntegerValue  # UTC epoch seconds
+    offset: ir.IntegerValue  # UTC offset in force, seconds
+    local_seconds: ir.IntegerValue  # epoch + offset: seconds since 1970-01-01 local clock
+    day: ir.IntegerValue  # local day number
+
+    @classmethod
+    def of(cls, timestamp: ir.TimestampValue, transitions: Sequence[tuple[int, int]]) -> LocalTime:
+        epoch = timestamp.epoch_seconds().cast("int64")
+        offset = offset_seconds(epoch, transitions)
+        local = epoch + offset
+        return cls(epoch, offset, local, local // _SECONDS_PER_DAY)
+
+    @property
+    def weekday(self) -> ir.IntegerValue:
+        """0 = Monday … 6 = Sunday (1970-01-01 was a Thursday)."""
+        return (self.day + 3) % 7
+
+    @property
+    def second_of_day(self) -> ir.IntegerValue:
+        return self.local_seconds - self.day * _SECONDS_PER_DAY
+
+    def period_keys(self, spec: PeriodSpec) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+        """``(key, offset_key)``: the period and, for intervals, the offset that labels it."""
+        zero = ibis.literal(0, type="int64")
+        if spec.seconds is not None:
+            return self.local_seconds // spec.seconds, self.offset
+        if spec.name == "day":
+            return self.day, zero
+        if spec.name == "week":
+            return self.day - self.weekday, zero
+        return civil_month_key(self.day), zero
+
+
+def period_start(spec: PeriodSpec, key: int, offset: int, tz: ZoneInfo) -> datetime:
+    """The local start of the period with this key, as an aware datetime in ``tz``."""
+    if spec.seconds is not None:
+        instant = datetime.fromtimestamp(key * spec.seconds - offset, UTC)
+        return instant.astimezone(tz)
+    if spec.name in ("day", "week"):
+        local_date = _EPOCH_DATE + timedelta(days=key)
+    else:
+        local_date = date(key // 12, key % 12 + 1, 1)
+    return local_midnight(local_date, tz)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of a local day (midnight, or later where DST skips midnight)."""
+    naive = datetime.combine(day, time(0))
+    aware = naive.replace(tzinfo=tz)
+    # A skipped midnight round-trips to another wall time: the day starts at the gap's end.
+    round_trip = aware.astimezone(UTC).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != naive:
+        return round_trip
+    return aware
+
+
+def next_period_start(spec: PeriodSpec, start: datetime, tz: ZoneInfo) -> datetime:
+    if spec.seconds is not None:
+        return (start.astimezone(UTC) + timedelta(seconds=spec.seconds)).astimezone(tz)
+    day = start.date()
+    if spec.name == "day":
+        following = day + timedelta(days=1)
+    elif spec.name == "week":
+        following = day + timedelta(days=7)
+    else:
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return local_midnight(following, tz)
+
+
+def periods_between(spec: PeriodSpec, first: datetime, last: datetime,
+                    tz: ZoneInfo) -> list[datetime]:
+    """Every period start from the period holding ``first`` to the one holding ``last``."""
+    start = _period_containing(spec, first, tz)
+    result = []
+    while start <= last:
+        result.append(start)
+        start = next_period_start(spec, start, tz)
+    return result
+
+
+def _period_containing(spec: PeriodSpec, instant: datetime, tz: ZoneInfo) -> datetime:
+    local = instant.astimezone(tz)
+    if spec.seconds is not None:
+        offset = int((local.utcoffset() or timedelta()).total_seconds())
+        key = (int(local.timestamp()) + offset) // spec.seconds
+        return period_start(spec, key, offset, tz)
+    day = local.date()
+    if spec.name == "week":
+        day -= timedelta(days=day.weekday())
+    elif spec.name == "month":
+        day = day.replace(day=1)
+    return local_midnight(day, tz)
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours per weekday (0 = Monday) as (start, end) seconds of the local day."""
+
+    hours: dict[int, tuple[tuple[int, int], ...]]
+    holidays: frozenset[date] = frozenset()
+
+    def day_numbers_of_holidays(self) -> list[int]:
+        return sorted((d - _EPOCH_DATE).days for d in self.holidays)
+
+
+def calendar_filter(local: LocalTime, calendar: BusinessHours) -> ir.BooleanValue:
+    """True where the instant is in business hours and not on a holiday."""
+    open_now: ir.BooleanValue = ibis.literal(False)
+    for weekday, spans in calendar.hours.items():
+        for begin, end in spans:
+            open_now = open_now | (
+                (local.weekday == weekday)
+                & (local.second_of_day >= begin)
+                & (local.second_of_day < end)
+            )
+    holidays = calendar.day_numbers_of_holidays()
+    if holidays:
+        open_now = open_now & ~local.day.isin(holidays)
+    return open_now
+
+
+def day_numbers(days: Iterable[date]) -> list[int]:
+    return [(d - _EPOCH_DATE).days for d in days]
