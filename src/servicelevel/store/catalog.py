@@ -203,7 +203,7 @@ class Store:
         """A canonical table's rows, in key order (for tests and small exports)."""
         table = CANONICAL_TABLES[table_name]
         order = ", ".join(f'"{k}"' for k in table.key)
-        return self.connection.execute(
+        return self.connection.sql(
             f'SELECT * FROM "{table_name}" ORDER BY {order}'
         ).to_arrow_table()
 
