@@ -50,7 +50,7 @@ def _load_builtins() -> None:
 
 
 # Each module calls register_format() on import.
-_BUILTIN_MODULES: tuple[str, ...] = ("anonymous_bank",)
+_BUILTIN_MODULES: tuple[str, ...] = ("anonymous_bank", "servicenow_incidents")
 
 __all__ = [
     "Carry",
