@@ -168,6 +168,10 @@ class Store:
                     f"{table_name}: the batch holds the key {duplicate[:-1]} "
                     f"{duplicate[-1]} times; an adapter must emit each key once"
                 )
+            if not self._holds_rows_like(table_name, batch):
+                # Nothing of this tenant and source yet: a plain append, the common first load.
+                con.execute(f'INSERT INTO "{table_name}" SELECT * FROM _batch_arrow')
+                return UpsertCounts(inserted=batch.num_rows, updated=0, unchanged=0)
             same_values = " AND ".join(
                 f'b."{f.name}" IS NOT DISTINCT FROM t."{f.name}"' for f in table.schema
             )
@@ -198,6 +202,21 @@ class Store:
             updated=int(present) - int(same),
             unchanged=int(same),
         )
+
+    def _holds_rows_like(self, table_name: str, batch: pa.Table) -> bool:
+        """Whether the table already has rows of the batch's tenants (and sources)."""
+        scope = [c for c in ("tenant", "source") if c in batch.column_names]
+        pairs = self.connection.execute(
+            f"SELECT DISTINCT {', '.join(scope)} FROM _batch_arrow"
+        ).fetchall()
+        for pair in pairs:
+            where = " AND ".join(f'"{c}" = ?' for c in scope)
+            found = self.connection.execute(
+                f'SELECT 1 FROM "{table_name}" WHERE {where} LIMIT 1', list(pair)
+            ).fetchone()
+            if found is not None:
+                return True
+        return False
 
     def table(self, table_name: str) -> pa.Table:
         """A canonical table's rows, in key order (for tests and small exports)."""
