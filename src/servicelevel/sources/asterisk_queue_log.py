@@ -1,0 +1,259 @@
+"""The Asterisk queue_log (``epoch|callid|queue|agent|EVENT|data…``) as canonical tables.
+
+Every Asterisk version from 1.2 to 22 is read, and the Wazo/XiVO realtime export with
+``YYYY-MM-DD HH:MM:SS.ffffff`` times (see ``../shared/data/asterisk_queue_log/FORMAT.md``
+and ``docs/sources/asterisk_queue_log.md``).
+
+- ``contacts``: one row per stay of a call in a queue, ``contact_id =
+  "{callid}|{queue}|{ENTERQUEUE epoch in µs}"``. A call still waiting at the end of the
+  data is ``waiting``; one answered and still talking is ``answered`` with no end. Both are
+  carried, so the next chunk (the grown file, or the next file) completes them and the
+  store replaces the row.
+- ``agent_states``: ``logged_in``, ``paused`` (with reason), ``wrap_up`` and
+  ``on_contact`` (CONNECT → COMPLETE*/TRANSFER) intervals.
+- Epochs are absolute (UTC). Datetime strings are local time in ``--tz`` (UTC if not
+  given); an ambiguous time at a DST change takes the first (summer-time) reading.
+
+The work is vectorised (numpy cuts lines, DuckDB splits, checks and pairs them); only
+the few member events go through Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from servicelevel.model.tables import AGENT_STATES, CONTACTS
+from servicelevel.sources import register_format
+from servicelevel.sources.asterisk.agents import AGENT_EVENTS, AgentEvent, AgentStates
+from servicelevel.sources.asterisk.contacts import carried_table, pair_calls
+from servicelevel.sources.asterisk.events import (
+    CALL_EVENTS,
+    EPOCH_VALID,
+    LAYOUTS,
+    LINE_SHAPE,
+    QUIET_EVENTS,
+    REFUSAL_EVENTS,
+    events_sql,
+    sql_list,
+)
+from servicelevel.sources.asterisk.lines import split_lines
+from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
+
+NAME = "asterisk-queue-log"
+CARRY_VERSION = 1
+
+
+class AsteriskQueueLogFormat:
+    """Asterisk queue_log: every call stay becomes a contact; member events agent states."""
+
+    name = NAME
+    description = "Asterisk queue_log (1.2–22, Wazo): contacts per call and queue, agent states."
+    append_only = True
+
+    def parse(self, chunk: SourceChunk, carry: Carry | None) -> ParseResult:
+        lines = split_lines(chunk.data, chunk.first_line)
+        zone = chunk.tz.key if chunk.tz is not None else "UTC"
+        carry = carry if carry and carry.get("version") == CARRY_VERSION else None
+        con = duckdb.connect()
+        try:
+            con.register("lines", lines.table)
+            con.register("carried", carried_table(carry["calls"] if carry else []))
+            offset = len(carry["calls"]) if carry else 0  # carried events come first
+            con.execute(
+                "CREATE TEMP VIEW events AS "
+                + events_sql(
+                    has_cr=lines.has_cr, has_control=lines.has_control, zone=zone,
+                    offset=offset,
+                )
+            )
+            others = _other_rows(con)
+            pairing = pair_calls(con, chunk.tenant, NAME)
+            on_contact = _on_contact(con)
+        finally:
+            con.close()
+
+        quarantined = list(lines.quarantined)
+        agent_events: list[AgentEvent] = []
+        refusals: dict[str, dict[str, Any]] = {}
+        excluded = pairing.orphans
+        blank = 0
+        bad_rows: list[dict[str, Any]] = []
+        for row in others:
+            seq = int(row["seq"]) - offset
+            if seq in lines.blanked:
+                continue
+            code = row["bad"]
+            if code is not None:
+                kind = code.split(":", 1)[0]
+                if kind == "blank":
+                    blank += 1
+                elif kind == "comment":
+                    excluded += 1
+                else:
+                    bad_rows.append(row | {"seq": seq})
+                continue
+            event = row["event"]
+            queue = "" if row["queue"] == "NONE" else row["queue"]
+            if event in AGENT_EVENTS:
+                agent_events.append(
+                    AgentEvent(row["ts"], row["callid"], queue, row["agent"], event, row["d1"])
+                )
+            elif event in REFUSAL_EVENTS and queue:
+                contact_id = f"{row['callid']}|{queue}|{row['ts']}"
+                refusals[contact_id] = _refusal(contact_id, queue, row, chunk.tenant)
+
+        rows_read = lines.table.num_rows - blank
+        quarantined.extend(_quarantine(bad_rows, chunk, rows_read - excluded))
+        quarantined.sort(key=lambda line: line.line)
+
+        states = AgentStates.from_carry(carry["agents"] if carry else None)
+        agent_events.sort(key=lambda event: event.ts)  # stable: file order within a time
+        states.learn_aliases(agent_events)
+        for agent_event in agent_events:
+            states.apply(agent_event)
+
+        contacts = pairing.contacts.drop_columns(["open", "enter_ts"])
+        if refusals:
+            extra = pa.Table.from_pylist(list(refusals.values()))
+            contacts = pa.concat_tables(
+                [CONTACTS.conform(contacts), CONTACTS.conform(extra)]
+            )
+        agent_rows = states.table(chunk.tenant, NAME)
+        new_carry: Carry = {
+            "version": CARRY_VERSION,
+            "calls": pairing.carry,
+            "agents": states.to_carry(),
+        }
+        return ParseResult(
+            tables={
+                CONTACTS.name: CONTACTS.conform(contacts),
+                AGENT_STATES.name: pa.concat_tables(
+                    [
+                        AGENT_STATES.conform(agent_rows),
+                        AGENT_STATES.conform(
+                            on_contact.append_column(
+                                "tenant", pa.array([chunk.tenant] * on_contact.num_rows)
+                            ).append_column(
+                                "source", pa.array([NAME] * on_contact.num_rows)
+                            )
+                        ),
+                    ]
+                ),
+            },
+            rows_read=rows_read,
+            quarantined=quarantined,
+            excluded=excluded,
+            carry=new_carry,
+        )
+
+
+def _other_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Bad lines and the rare events that are neither paired call events nor ring events."""
+    relation = con.sql(
+        f"""SELECT seq, ts, callid, queue, agent, event, d1, d2, d3, d4, d5, nf, nd, ep, raw, bad
+        FROM events WHERE bad IS NOT NULL
+           OR event NOT IN ({sql_list((*CALL_EVENTS, *QUIET_EVENTS))})
+        ORDER BY seq"""
+    )
+    columns = relation.columns
+    return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
+
+
+def _on_contact(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """CONNECT → end of call, per agent (one interval per agent, queue and start)."""
+    return con.sql(
+        """SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
+                  started_at, max(ended_at) AS ended_at
+        FROM (SELECT nullif(nullif(CASE WHEN ex.event = 'CONNECT' THEN ex.agent
+                                        ELSE fin.agent END, 'NONE'), '') AS agent_id,
+                     queue, make_timestamp(ex.ts) AS started_at,
+                     make_timestamp(fin.ts) AS ended_at
+              FROM stays WHERE ex.event = 'CONNECT')
+        WHERE agent_id IS NOT NULL
+        GROUP BY agent_id, queue, started_at"""
+    ).to_arrow_table()
+
+
+def _refusal(contact_id: str, queue: str, row: dict[str, Any], tenant: str) -> dict[str, Any]:
+    """A call refused at the door (Wazo FULL, JOINEMPTY, CLOSED, DIVERT_*): it never waited."""
+    at = pa.scalar(row["ts"], pa.int64()).cast(pa.timestamp("us", tz="UTC")).as_py()
+    return {
+        "tenant": tenant, "source": NAME, "contact_id": contact_id, "channel": "voice",
+        "queue": queue, "direction": "inbound", "arrived_at": at, "ended_at": at,
+        "outcome": REFUSAL_EVENTS[row["event"]], "wait_s": 0.0, "transferred": False,
+    }
+
+
+def _quarantine(
+    rows: list[dict[str, Any]], chunk: SourceChunk, candidates: int
+) -> list[QuarantinedLine]:
+    """One QuarantinedLine per bad row, with a reason that says what would be valid."""
+    good = candidates - len(rows)
+    not_a_log = ""
+    if rows and chunk.first_line == 1 and good * 2 < candidates:
+        not_a_log = (
+            f"; the file does not look like an Asterisk queue_log ({LINE_SHAPE}): "
+            f"only {good} of {candidates} lines parse"
+        )
+    out = []
+    for row in rows:
+        reason, field = _reason(row)
+        text = (row["raw"] or "").lstrip("\n").rstrip("\r")
+        out.append(
+            QuarantinedLine(chunk.first_line + row["seq"], reason + not_a_log, text[:500], field)
+        )
+    return out
+
+
+def _reason(row: dict[str, Any]) -> tuple[str, str | None]:
+    kind, _, detail = str(row["bad"]).partition(":")
+    event = row["event"]
+    if kind == "cr":
+        return "a carriage return inside the line; lines end with \\n or \\r\\n", None
+    if kind == "control":
+        return (
+            "control characters in the line (binary data?); a queue_log line is text: "
+            + LINE_SHAPE
+        ), None
+    if kind == "fields":
+        return (
+            f"{row['nf']} field(s); a queue_log line has at least 5 pipe-separated fields: "
+            + LINE_SHAPE
+        ), None
+    if kind == "epoch":
+        return f"epoch {row['ep']!r} is not a time; write {EPOCH_VALID}", "epoch"
+    if kind == "event":
+        return (
+            f"event {event!r} is not an event name; write an upper-case word like "
+            "ENTERQUEUE or CONNECT"
+        ), "event"
+    if kind == "key":
+        return (
+            f"{event} names no call or queue (callid {row['callid']!r}, queue "
+            f"{row['queue']!r}); call events carry the caller's uniqueid and the queue name"
+        ), "queue" if row["callid"] not in ("", "NONE") else "callid"
+    if kind == "layout":
+        return (
+            f"{event} with {row['nd']} data field(s) is a layout no Asterisk version writes; "
+            f"expected {LAYOUTS[event].written}"
+        ), "data"
+    if kind == "number":
+        index = int(detail)
+        if event == "WRAPUPSTART":
+            meaning = "wrap-up seconds"
+        else:
+            meaning = dict(LAYOUTS[event].numbers)[index]
+            if event == "ATTENDEDTRANSFER" and row["d1"] == "LINK":
+                index += 1
+        value = row.get(f"d{index}")
+        return (
+            f"data{index} ({meaning}) of {event} is {value!r}, not a whole number of "
+            "seconds (0 or more)"
+        ), f"data{index}"
+    return f"unreadable line ({row['bad']})", None  # pragma: no cover - every code is above
+
+
+FORMAT = register_format(AsteriskQueueLogFormat())
