@@ -50,7 +50,11 @@ def _load_builtins() -> None:
 
 
 # Each module calls register_format() on import.
-_BUILTIN_MODULES: tuple[str, ...] = ("anonymous_bank", "servicenow_incidents")
+_BUILTIN_MODULES: tuple[str, ...] = (
+    "anonymous_bank",
+    "servicenow_incidents",
+    "asterisk_queue_log",
+)
 
 __all__ = [
     "Carry",
