@@ -129,7 +129,7 @@ def log_kummer_m(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
             log_m[direct] = log_jm1 - np.log(bd)
             over = np.logaddexp(0.0, log_jm1 + np.log(np.where(ratio > 0.0, ratio, 1.0)))
             under = np.log(1.0 + np.exp(log_jm1) * ratio)
-        log_n[direct] = np.where(ratio >= 0.0, over, under)
+        log_n[direct] = np.where(ratio > 0.0, over, under)
     return log_m, log_n
 
 

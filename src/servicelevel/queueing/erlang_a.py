@@ -92,14 +92,18 @@ def erlang_a_performance(
         wait_probability = np.exp(log_j - log_d)
         abandon_probability = np.exp(log_n - log_d)
         answered_within = np.logaddexp(log_s, log_w)
+        log_j_t = np.logaddexp(0.0, np.log(b * u0) + log_m_t)
+        log_v_beyond = (a + 1.0) * log_u0 + b * (1.0 - u0) + log_j_t
+        met_negative = np.exp(answered_within - log_d)
+        met_positive = -np.expm1(log_v_beyond - log_d)  # wait (to answer or abandon) <= T
         if abandons == "negative":
-            service_level = np.exp(answered_within - log_d)
-        elif abandons == "excluded":
-            service_level = np.exp(answered_within - np.logaddexp(log_s, log_k))
+            service_level = met_negative
+        elif abandons == "positive":
+            service_level = met_positive
+        elif abandons == "ignored":
+            service_level = met_negative / (1.0 - (met_positive - met_negative))
         else:
-            log_j_t = np.logaddexp(0.0, np.log(b * u0) + log_m_t)
-            log_v_beyond = (a + 1.0) * log_u0 + b * (1.0 - u0) + log_j_t
-            service_level = -np.expm1(log_v_beyond - log_d)
+            service_level = np.exp(answered_within - np.logaddexp(log_s, log_k))
         ratio = _mean_scaled_wait_of_answered(a, b)
         asa = ratio * p * np.exp(log_k - np.logaddexp(log_s, log_k))
 

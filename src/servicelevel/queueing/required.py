@@ -116,7 +116,9 @@ def required_agents(
     failing = np.full(shape, -1.0)
     if model == "erlang_c":
         failing = np.where(a > 0.0, np.ceil(a) - 1.0, failing)
-    if targets.max_occupancy is not None:
+    if model == "erlang_c" and targets.max_occupancy is not None:
+        # without abandonment occupancy is exactly traffic / agents; under Erlang A the
+        # abandons lower it, so no such bound holds there
         by_occupancy = np.ceil(a / as_float_array(targets.max_occupancy) * (1.0 - 1e-12)) - 1.0
         failing = np.maximum(failing, by_occupancy)
     return _smallest(meets, failing)

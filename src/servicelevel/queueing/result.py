@@ -9,12 +9,12 @@ from numpy.typing import ArrayLike, NDArray
 
 FloatArray = NDArray[np.float64]
 
-#: How abandoned contacts count in the service level under Erlang A (the metric engine's
-#: names): ``negative`` — answered within the threshold over all offered (abandons count
-#: against); ``excluded`` — answered within the threshold over answered; ``positive`` —
-#: answered or abandoned within the threshold over all offered (abandons within the
-#: threshold count as met).
-ABANDON_TREATMENTS = ("negative", "excluded", "positive")
+#: How abandoned contacts count in the service level under Erlang A, named as the metric
+#: engine's ``service_level`` ``abandons`` parameter: ``negative`` — answered within the
+#: threshold over all offered (abandons count against); ``ignored`` — abandons within the
+#: threshold leave the denominator; ``positive`` — abandons within the threshold count as
+#: met; ``answered_only`` — answered within the threshold over answered.
+ABANDON_TREATMENTS = ("negative", "ignored", "positive", "answered_only")
 
 
 def as_float_array(value: ArrayLike) -> FloatArray:
