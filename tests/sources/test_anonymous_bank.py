@@ -280,6 +280,7 @@ def test_truncated_last_line_is_quarantined_and_the_rest_loads() -> None:
     ("column", "value", "hint"),
     [
         ("date", "991332", "YYMMDD"),
+        ("date", "990231", "YYMMDD"),  # 31 February: not rolled over into March
         ("date", "99-1-5", "YYMMDD"),
         ("vru_entry", "25:00:00", "H:MM:SS"),
         ("q_start", "10:0:00", "H:MM:SS"),

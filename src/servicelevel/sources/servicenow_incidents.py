@@ -31,7 +31,7 @@ from servicelevel.errors import SourceFormatError
 from servicelevel.model.enums import Channel, Outcome
 from servicelevel.model.tables import CONTACTS, UTC_TIMESTAMP
 from servicelevel.sources import register_format
-from servicelevel.sources.anonymous_bank import IntArray, local_to_utc, text_lines
+from servicelevel.sources.anonymous_bank import IntArray, local_to_utc, parse_times, text_lines
 from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
 
 NAME = "servicenow-incidents"
@@ -184,15 +184,15 @@ def _valid_events(
     reject("incident_state", pc.is_in(state, pa.array(list(STATES))), f"one of {known}")
     times: dict[str, pa.Array] = {}
     for column in _TIMES:
-        parsed = pc.strptime(values[column], format=TIME_FORMAT, unit="s", error_is_null=True)
+        parsed = parse_times(values[column], TIME_FORMAT)
         ok = pc.is_valid(parsed)
         if column in ("resolved_at", "closed_at"):  # may be missing
-            ok = pc.or_(ok, pc.is_null(values[column]))
+            ok = pc.or_kleene(ok, pc.is_null(values[column]))
         reject(column, ok, _TIME_VALID)
         times[column] = parsed
     for column, (pattern, what) in _CHECKS.items():
         present_ok = pc.match_substring_regex(values[column], pattern)
-        reject(column, pc.or_(pc.is_null(values[column]), present_ok), what)
+        reject(column, pc.or_kleene(pc.is_null(values[column]), present_ok), what)
 
     rows = pa.array(valid)
     take = {column: array.filter(rows) for column, array in values.items()}
@@ -220,7 +220,7 @@ def _valid_events(
 
 
 def _to_utc(naive: pa.Array, zone: ZoneInfo) -> pa.Array:
-    micros = pc.cast(pc.cast(naive, pa.timestamp("us")), pa.int64())
+    micros = pc.cast(naive, pa.int64())
     if zone.key == "UTC":
         return micros.cast(UTC_TIMESTAMP)
     filled = micros.fill_null(0).to_numpy(zero_copy_only=False)
