@@ -5,6 +5,10 @@ adds the period key, groups by it and the asked dimensions, and aggregates every
 metric's components in one query per table. Values are computed from the components
 afterwards, so roll-ups stay exact. Periods in range with no data are reported with no
 value (never 0 % or 100 %).
+
+A metric with a ``prepare`` function gets its own query: ``prepare`` builds its rows from
+any canonical tables, each with its period instant in ``period_at``, and those rows then
+go through the same scope, period key and aggregate path.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from servicelevel.metrics.periods import (
     BusinessHours,
     LocalTime,
     PeriodSpec,
+    Window,
     calendar_filter,
     local_midnight,
     period_start,
     periods_between,
     utc_offset_transitions,
 )
-from servicelevel.metrics.registry import Kind, Metric, get_metric
+from servicelevel.metrics.registry import PERIOD_AT, Kind, Metric, get_metric
 
 #: Dimensions a result can be grouped by, per canonical table: name -> column.
 GROUPS: dict[str, str] = {
@@ -117,9 +122,16 @@ def compute(tables: TableSource, query: KpiQuery) -> list[KpiRow]:
     rows: list[KpiRow] = []
     by_table: dict[str, list[MetricRequest]] = {}
     for request in query.metrics:
-        by_table.setdefault(request.metric.table, []).append(request)
+        if request.metric.prepare is None:
+            by_table.setdefault(request.metric.table, []).append(request)
     for table_name, requests in by_table.items():
-        rows.extend(_compute_table(tables(table_name), table_name, requests, query))
+        rows.extend(_compute_table(tables(table_name), PERIOD_COLUMN[table_name], requests,
+                                   query))
+    window = Window(query.period, query.tz, query.start, query.end, query.tenant)
+    for request in query.metrics:
+        if request.metric.prepare is not None:
+            prepared = request.metric.prepare(tables, window, request.params)
+            rows.extend(_compute_table(prepared, PERIOD_AT, [request], query))
     order = {request.metric.key: i for i, request in enumerate(query.metrics)}
     rows.sort(key=lambda r: (r.period_start, _sortable(r.group), order[r.metric]))
     return rows
@@ -129,13 +141,14 @@ def _sortable(group: tuple[tuple[str, Any], ...]) -> tuple[tuple[int, str], ...]
     return tuple((0, "") if v is None else (1, str(v)) for _, v in group)
 
 
-def _scope(t: ir.Table, table_name: str, query: KpiQuery) -> tuple[ir.Table, datetime, datetime]:
+def _scope(t: ir.Table, period_column: str, query: KpiQuery
+           ) -> tuple[ir.Table, datetime, datetime]:
     """Rows of the tenant and date range asked, and the UTC bounds to consider."""
-    column = t[PERIOD_COLUMN[table_name]]
+    column = t[period_column]
     if query.tenant is not None:
         t = t.filter(t.tenant == query.tenant)
     for name, values in query.filters.items():
-        t = t.filter(t[GROUPS[name]].isin(list(values)))
+        t = t.filter(t[_group_column(t, name)].isin(list(values)))
     lower = local_midnight(query.start, query.tz) if query.start else None
     upper = local_midnight(query.end + timedelta(days=1), query.tz) if query.end else None
     if lower is not None:
@@ -156,16 +169,27 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _group_column(t: ir.Table, name: str) -> str:
+    column = GROUPS[name]
+    if column not in t.columns:
+        raise InputError(
+            f"--by: these metrics cannot be grouped by {name!r}: their rows have no "
+            f"{column!r} column; group them by one of "
+            f"{', '.join(n for n, c in GROUPS.items() if c in t.columns)}"
+        )
+    return column
+
+
 def _compute_table(
-    t: ir.Table, table_name: str, requests: Sequence[MetricRequest], query: KpiQuery
+    t: ir.Table, period_column: str, requests: Sequence[MetricRequest], query: KpiQuery
 ) -> list[KpiRow]:
-    t, lower, upper = _scope(t, table_name, query)
+    t, lower, upper = _scope(t, period_column, query)
     transitions = utc_offset_transitions(query.tz, lower, upper)
-    local = LocalTime.of(t[PERIOD_COLUMN[table_name]], transitions)
+    local = LocalTime.of(t[period_column], transitions)
     if query.calendar is not None:
         t = t.filter(calendar_filter(local, query.calendar))
     key, offset = local.period_keys(query.period)
-    group_columns = {name: t[GROUPS[name]] for name in query.by}
+    group_columns = {name: t[_group_column(t, name)] for name in query.by}
     grouped = t.group_by(_period_key=key, _period_offset=offset, **group_columns)
     aggregates: dict[str, ir.Scalar] = {}
     for index, request in enumerate(requests):
@@ -210,7 +234,7 @@ def _row(
         numerator = parts["numerator"] or 0.0
         denominator = parts["denominator"] or 0.0
         return KpiRow(start, group, metric.key, metric.value(parts), numerator, denominator)
-    if metric.kind is Kind.COUNT and record is None:
+    if metric.kind in (Kind.COUNT, Kind.SNAPSHOT) and record is None:
         return KpiRow(start, group, metric.key, 0.0)
     return KpiRow(start, group, metric.key, metric.value(parts))
 

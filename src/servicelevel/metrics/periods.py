@@ -14,6 +14,12 @@ Keys:
 - month: ``year * 12 + month - 1``.
 
 ``calendar_filter`` keeps only what falls in business hours and outside holidays.
+
+``Window`` is what a metric's ``prepare`` function gets: the period kind, zone and days
+asked. ``Window.grid`` gives the periods as a small table (start and end instants, local
+day numbers) so that rows can be split at period boundaries (``split_by_period``: time in
+state, costs, forecasts) or placed in the period that holds an instant
+(``assign_period``) with a join that any backend runs.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from servicelevel.errors import InputError
 
@@ -126,7 +133,8 @@ class LocalTime:
 
     @classmethod
     def of(cls, timestamp: ir.TimestampValue, transitions: Sequence[tuple[int, int]]) -> LocalTime:
-        epoch = timestamp.epoch_seconds().cast("int64")
+        # Floor: a cast rounds on some engines, putting 10:29:59.7 in the 10:30 interval.
+        epoch = timestamp.epoch_seconds().floor().cast("int64")
         offset = offset_seconds(epoch, transitions)
         local = epoch + offset
         return cls(epoch, offset, local, local // _SECONDS_PER_DAY)
@@ -242,3 +250,181 @@ def calendar_filter(local: LocalTime, calendar: BusinessHours) -> ir.BooleanValu
 
 def day_numbers(days: Iterable[date]) -> list[int]:
     return [(d - _EPOCH_DATE).days for d in days]
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_business_hours(text: str, holidays: Iterable[date] = ()) -> BusinessHours:
+    """Opening hours written like ``mon-fri 08:00-18:00; sat 09:00-12:00``.
+
+    Days are ``mon`` … ``sun`` or a range of them; ``24:00`` closes at midnight.
+    """
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for part in (p.strip() for p in text.split(";")):
+        match = re.fullmatch(
+            r"([a-z]{3})(?:\s*-\s*([a-z]{3}))?\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})",
+            part.lower(),
+        )
+        if not match or match.group(1) not in _WEEKDAYS or (
+            match.group(2) and match.group(2) not in _WEEKDAYS
+        ):
+            raise InputError(
+                f"business hours: {part!r} is not days and hours; write e.g. "
+                "'mon-fri 08:00-18:00; sat 09:00-12:00'"
+            )
+        first = _WEEKDAYS.index(match.group(1))
+        last = _WEEKDAYS.index(match.group(2) or match.group(1))
+        begin = int(match.group(3)) * 3600 + int(match.group(4)) * 60
+        end = int(match.group(5)) * 3600 + int(match.group(6)) * 60
+        if not 0 <= begin < end <= _SECONDS_PER_DAY:
+            raise InputError(f"business hours: {part!r} closes before it opens")
+        for weekday in range(first, last + 1):
+            hours.setdefault(weekday, []).append((begin, end))
+    return BusinessHours({d: tuple(sorted(v)) for d, v in hours.items()}, frozenset(holidays))
+
+
+def holiday_dates(country: str, years: Iterable[int]) -> frozenset[date]:
+    """Public holidays of a country (ISO code, optionally ``FR`` or ``US-NY``), from ``holidays``."""
+    if not country:
+        return frozenset()
+    import holidays as holiday_calendars
+
+    code, _, subdivision = country.upper().partition("-")
+    try:
+        found = holiday_calendars.country_holidays(code, subdiv=subdivision or None,
+                                                   years=list(years))
+    except NotImplementedError:
+        raise InputError(
+            f"holidays: {country!r} is not a country the holidays package knows; write an "
+            "ISO 3166 code like 'US', 'FR' or 'US-NY'"
+        ) from None
+    return frozenset(found.keys())
+
+
+def business_close(calendar: BusinessHours, day: date, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant a business day closes (end of its last span); None when closed."""
+    spans = calendar.hours.get(day.weekday())
+    if not spans or day in calendar.holidays:
+        return None
+    end = max(e for _, e in spans)
+    midnight = local_midnight(day, tz).replace(tzinfo=None)
+    local = midnight + timedelta(seconds=end)
+    if end == _SECONDS_PER_DAY:
+        return local_midnight(day + timedelta(days=1), tz).astimezone(UTC)
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def response_deadlines(calendar: BusinessHours, tz: ZoneInfo, first: date,
+                       last: date) -> pa.Table:
+    """Per local day: its business close (null when closed) and the next business day's.
+
+    Columns ``day`` (local day number), ``close_at`` and ``next_close_at`` (UTC).
+    """
+    if not calendar.hours:
+        raise InputError("business hours: no day is open; write e.g. 'mon-fri 08:00-18:00'")
+    closes: dict[date, datetime | None] = {}
+    day = first
+    horizon = last + timedelta(days=400)
+    while day <= horizon:
+        closes[day] = business_close(calendar, day, tz)
+        day += timedelta(days=1)
+    days, close_at, next_close_at = [], [], []
+    following: datetime | None = None
+    for day in sorted(closes, reverse=True):
+        if day <= last:
+            days.append((day - _EPOCH_DATE).days)
+            close_at.append(closes[day])
+            next_close_at.append(following)
+        if closes[day] is not None:
+            following = closes[day]
+    stamp = pa.timestamp("us", tz="UTC")
+    return pa.table({"day": pa.array(days, pa.int64()), "close_at": pa.array(close_at, stamp),
+                     "next_close_at": pa.array(next_close_at, stamp)})
+
+
+def epoch_seconds(timestamp: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole UTC epoch seconds of a timestamp, as int64 on every backend."""
+    return timestamp.epoch_seconds().floor().cast("int64")
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a metric is computed over: the kind of period, its zone, the local days asked."""
+
+    period: PeriodSpec
+    tz: ZoneInfo
+    start: date | None = None  # first local day asked
+    end: date | None = None  # last local day asked, included
+    tenant: str | None = None
+
+    def bounds(self, t: ir.Table, first: str, last: str) -> tuple[datetime, datetime] | None:
+        """UTC instants covering the days asked, or where not asked, ``t``'s data.
+
+        ``first`` and ``last`` are the columns holding the earliest and latest instants of
+        a row. None when nothing is asked and ``t`` is empty.
+        """
+        lower = local_midnight(self.start, self.tz) if self.start else None
+        upper = local_midnight(self.end + timedelta(days=1), self.tz) if self.end else None
+        if lower is None or upper is None:
+            if self.tenant is not None:
+                t = t.filter(t.tenant == self.tenant)
+            found = t.aggregate(lo=t[first].min(), hi=t[last].max()).to_pyarrow().to_pylist()[0]
+            if found["lo"] is None:
+                return None
+            lower = lower or _as_utc(found["lo"])
+            upper = upper or _as_utc(found["hi"]) + timedelta(seconds=1)
+        return lower.astimezone(UTC), upper.astimezone(UTC)
+
+    def grid(self, lower: datetime, upper: datetime) -> ir.Table:
+        """The periods from the one holding ``lower`` to the one holding ``upper`` − 1 µs.
+
+        Columns: ``_period_at`` / ``_period_end`` (UTC instants, end exclusive),
+        ``_period_s`` (its length in seconds), ``_first_day`` / ``_end_day`` (local day
+        numbers it covers, end exclusive; one day for intervals within a day).
+        """
+        starts = periods_between(self.period, lower, upper - timedelta(microseconds=1), self.tz)
+        ends = [next_period_start(self.period, s, self.tz) for s in starts]
+        stamp = pa.timestamp("us", tz="UTC")
+        first_days = [(s.date() - _EPOCH_DATE).days for s in starts]
+        end_days = [
+            max((e.date() - _EPOCH_DATE).days, f + 1) if self.period.seconds is None else f + 1
+            for e, f in zip(ends, first_days, strict=True)
+        ]
+        return ibis.memtable(pa.table({
+            "_period_at": pa.array([s.astimezone(UTC) for s in starts], stamp),
+            "_period_end": pa.array([e.astimezone(UTC) for e in ends], stamp),
+            "_period_s": pa.array([int((e - s).total_seconds()) for s, e in
+                                   zip(starts, ends, strict=True)], pa.int64()),
+            "_first_day": pa.array(first_days, pa.int64()),
+            "_end_day": pa.array(end_days, pa.int64()),
+        }))
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def split_by_period(t: ir.Table, start: str, end: str, grid: ir.Table) -> ir.Table:
+    """``t``'s spans ``[start, end)`` cut at period boundaries.
+
+    One row per span and period it overlaps, with ``t``'s columns, ``period_at`` (the
+    period's start) and ``overlap_s`` (seconds of the span in that period) and
+    ``span_s`` (the whole span's seconds, for spreading an amount pro rata).
+    """
+    joined = t.join(grid, [t[start] < grid._period_end, t[end] > grid._period_at])
+    begin = ibis.greatest(epoch_seconds(joined[start]), epoch_seconds(joined._period_at))
+    finish = ibis.least(epoch_seconds(joined[end]), epoch_seconds(joined._period_end))
+    return joined.mutate(
+        period_at=joined._period_at,
+        overlap_s=(finish - begin).cast("float64"),
+        span_s=(epoch_seconds(joined[end]) - epoch_seconds(joined[start])).cast("float64"),
+    ).drop("_period_at", "_period_end", "_period_s", "_first_day", "_end_day")
+
+
+def assign_period(t: ir.Table, column: str, grid: ir.Table) -> ir.Table:
+    """``t`` with ``period_at``: the start of the period holding ``column``'s instant."""
+    joined = t.join(grid, [t[column] >= grid._period_at, t[column] < grid._period_end])
+    return joined.mutate(period_at=joined._period_at).drop(
+        "_period_at", "_period_end", "_period_s", "_first_day", "_end_day"
+    )

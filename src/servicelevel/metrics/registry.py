@@ -8,7 +8,18 @@ periods and groups. The metric's kind says how components combine into a value:
   ratios too (sum of waits / answered), so every roll-up is exact: the components are
   summed, never the values averaged;
 - ``count``: one additive component, the value;
-- ``maximum`` / ``minimum``: one component that rolls up by max / min.
+- ``maximum`` / ``minimum``: one component that rolls up by max / min;
+- ``snapshot``: one component measured at the end of each period (backlog): a longer
+  period takes the value of its last part, never their sum.
+
+Most metrics read the rows of one canonical table, each row falling in the period of its
+own timestamp. Metrics that do not fit that (time in state split at period boundaries,
+a snapshot at period end, a self-join of repeat contacts, forecasts joined to actual
+contacts, costs spread over the contacts of a period) declare a ``prepare`` function: it
+reads any canonical tables through the ``TableSource`` and returns rows that already
+carry their period timestamp in a ``period_at`` column (see ``periods.Window``), which
+then go through the same aggregate path as every other metric. Everything stays an Ibis
+expression, so it runs on any backend.
 
 Built-in metrics register exactly as extensions do, through ``register``.
 """
@@ -24,6 +35,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from servicelevel.errors import InputError, UnknownNameError
+from servicelevel.metrics.periods import Window
 
 
 class Kind(StrEnum):
@@ -31,6 +43,7 @@ class Kind(StrEnum):
     COUNT = "count"
     MAXIMUM = "maximum"
     MINIMUM = "minimum"
+    SNAPSHOT = "snapshot"
 
 
 class Direction(StrEnum):
@@ -97,6 +110,15 @@ def _number(where: str, raw: Any) -> float:
 #: A formula: (table, parameters) -> named aggregate components.
 Formula = Callable[[ir.Table, Mapping[str, Any]], dict[str, ir.Scalar]]
 
+#: Gives the Ibis table of a canonical table name on the chosen backend.
+TableSource = Callable[[str], ir.Table]
+
+#: Builds the rows a formula aggregates, each with its period timestamp in ``period_at``.
+Prepare = Callable[[TableSource, Window, Mapping[str, Any]], ir.Table]
+
+#: The column of a prepared table that places each row in a period.
+PERIOD_AT = "period_at"
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -113,6 +135,9 @@ class Metric:
     formula: Formula
     parameters: tuple[Parameter, ...] = ()
     notes: str = ""  # where the industry disagrees, and who uses which definition
+    prepare: Prepare | None = None  # rows not of one table: see the module docstring
+    tables: tuple[str, ...] = ()  # every canonical table read; (table,) when not given
+    additive: bool = True  # a longer period's value is the one of its parts' components
     components: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -121,8 +146,11 @@ class Metric:
             Kind.COUNT: ("value",),
             Kind.MAXIMUM: ("value",),
             Kind.MINIMUM: ("value",),
+            Kind.SNAPSHOT: ("value",),
         }[self.kind]
         object.__setattr__(self, "components", expected)
+        if not self.tables:
+            object.__setattr__(self, "tables", (self.table,))
 
     @property
     def scale(self) -> float:
@@ -179,7 +207,7 @@ def metrics() -> dict[str, Metric]:
 _BUILTINS_LOADED = False
 
 # Each module registers its metrics on import.
-_BUILTIN_MODULES: tuple[str, ...] = ("efficiency",)
+_BUILTIN_MODULES: tuple[str, ...] = ("efficiency", "handling", "quality", "workforce", "demand")
 
 
 def _load_builtins() -> None:

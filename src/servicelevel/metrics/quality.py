@@ -1,0 +1,1 @@
+"""quality metrics (in progress)."""

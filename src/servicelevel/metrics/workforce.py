@@ -1,0 +1,1 @@
+"""workforce metrics (in progress)."""
