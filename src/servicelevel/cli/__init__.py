@@ -53,7 +53,7 @@ def _register_commands() -> None:
 
 
 # One module per command group; each defines ``register(app)``.
-_COMMAND_MODULES: tuple[str, ...] = ("ingest", "kpi", "demo", "queueing",)
+_COMMAND_MODULES: tuple[str, ...] = ("ingest", "kpi", "demo", "queueing", "contract",)
 
 
 def get_app() -> typer.Typer:
