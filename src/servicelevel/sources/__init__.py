@@ -53,6 +53,7 @@ def _load_builtins() -> None:
 _BUILTIN_MODULES: tuple[str, ...] = (
     "anonymous_bank",
     "servicenow_incidents",
+    "mapped_csv",
     "asterisk_queue_log",
 )
 

@@ -121,7 +121,7 @@ def _utc_offset_us(local_us: int, zone: ZoneInfo) -> int:
 
 
 @cache
-def _engine() -> duckdb.DuckDBPyConnection:
+def compute_engine() -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB used as a compute engine (opening one costs ~30 ms)."""
     return duckdb.connect()
 
@@ -132,7 +132,7 @@ def parse_times(values: pa.Array, time_format: str) -> pa.Array:
     Strict where pyarrow's strptime is not: a value that does not fit, or a date that does
     not exist (31 February), is null. DuckDB parses, in memory.
     """
-    con = _engine().cursor()  # a cursor per call: safe from any thread
+    con = compute_engine().cursor()  # a cursor per call: safe from any thread
     try:
         con.register("v", pa.table({"s": pa.array(values, pa.string())}))
         result = con.sql(
