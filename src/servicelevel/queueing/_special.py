@@ -111,7 +111,7 @@ def log_kummer_m(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
     log_n = np.empty(a.shape, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         scale = log_scale(a, np.where(b > 0.0, b, 1.0))
-    series = (b < 0.8 * (a + 1.0)) | ((b < a) & (scale > 600.0))
+    series = (b < 0.5 * (a + 1.0)) | ((b < a) & (scale > 600.0))
     if series.any():
         m, n = _kummer_series(a[series], b[series])
         log_m[series] = np.log(m)

@@ -60,6 +60,7 @@ def erlang_c_performance(
     *,
     patience: ArrayLike | None = None,
     abandons: str = "negative",
+    answered_wait: bool = True,
 ) -> Performance:
     """Erlang C performance: nobody abandons, so ``patience`` and ``abandons`` are unused.
 
@@ -67,7 +68,7 @@ def erlang_c_performance(
     ``A / n``. With ``agents <= traffic`` the queue grows without bound: service level 0,
     ASA infinite, occupancy 1.
     """
-    del patience, abandons
+    del patience, abandons, answered_wait
     a, n, h, t = np.broadcast_arrays(
         as_float_array(traffic), as_float_array(agents), as_float_array(aht),
         as_float_array(threshold),

@@ -47,13 +47,16 @@ def erlang_a_performance(
     *,
     patience: ArrayLike | None = None,
     abandons: str = "negative",
+    answered_wait: bool = True,
 ) -> Performance:
     """Erlang A performance with exponential patience of mean ``patience`` seconds.
 
     ``service_level`` follows ``abandons`` (see ``ABANDON_TREATMENTS``; default
     ``negative``: answered within ``threshold`` over all offered). ``asa`` is the mean
     wait of answered contacts, ``average_wait`` that of all offered contacts
-    (``abandon_probability × patience``).
+    (``abandon_probability × patience``). The ASA needs a quadrature; with
+    ``answered_wait=False`` it is skipped and left NaN (the staffing search does so when
+    no ASA target is set).
     """
     if patience is None:
         raise InputError("patience: Erlang A needs the mean patience, e.g. '--patience 120s'")
@@ -104,8 +107,11 @@ def erlang_a_performance(
             service_level = met_negative / (1.0 - (met_positive - met_negative))
         else:
             service_level = np.exp(answered_within - np.logaddexp(log_s, log_k))
-        ratio = _mean_scaled_wait_of_answered(a, b)
-        asa = ratio * p * np.exp(log_k - np.logaddexp(log_s, log_k))
+        if answered_wait:
+            ratio = _mean_scaled_wait_of_answered(a, b)
+            asa = ratio * p * np.exp(log_k - np.logaddexp(log_s, log_k))
+        else:
+            asa = np.full_like(a, np.nan)
 
     occupancy = np.where(n > 0.0, big_a * (1.0 - abandon_probability) / np.where(n > 0, n, 1.0),
                          0.0)

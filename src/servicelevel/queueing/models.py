@@ -24,6 +24,7 @@ class QueueModel(Protocol):
         *,
         patience: ArrayLike | None = None,
         abandons: str = "negative",
+        answered_wait: bool = True,
     ) -> Performance: ...
 
 
@@ -52,7 +53,8 @@ def performance(
     model: str = "erlang_c",
     patience: ArrayLike | None = None,
     abandons: str = "negative",
+    answered_wait: bool = True,
 ) -> Performance:
     """Performance of ``agents`` offered ``traffic`` erlangs under the model ``model``."""
     return get_model(model)(traffic, agents, aht, threshold, patience=patience,
-                            abandons=abandons)
+                            abandons=abandons, answered_wait=answered_wait)

@@ -110,7 +110,8 @@ def required_agents(
         raise InputError("traffic: every value must be >= 0")
 
     def meets(agents: FloatArray) -> BoolArray:
-        perf = fn(a, agents, aht, threshold, patience=patience, abandons=abandons)
+        perf = fn(a, agents, aht, threshold, patience=patience, abandons=abandons,
+                  answered_wait=targets.asa is not None)
         return np.broadcast_to(targets.met(perf), shape)
 
     failing = np.full(shape, -1.0)
@@ -121,7 +122,8 @@ def required_agents(
         # abandons lower it, so no such bound holds there
         by_occupancy = np.ceil(a / as_float_array(targets.max_occupancy) * (1.0 - 1e-12)) - 1.0
         failing = np.maximum(failing, by_occupancy)
-    return _smallest(meets, failing)
+    guess = np.ceil(a + np.sqrt(a))  # square-root staffing: usually a few agents away
+    return _smallest(meets, failing, guess)
 
 
 def required_lines(traffic: ArrayLike, blocking: ArrayLike) -> IntArray:
@@ -136,15 +138,29 @@ def required_lines(traffic: ArrayLike, blocking: ArrayLike) -> IntArray:
     def meets(agents: FloatArray) -> BoolArray:
         return np.broadcast_to(erlang_b(a, agents) <= p, shape)
 
-    return _smallest(meets, np.full(shape, -1.0))
+    return _smallest(meets, np.full(shape, -1.0), np.ceil(a + np.sqrt(a)))
 
 
-def _smallest(meets: Callable[[FloatArray], BoolArray], failing: FloatArray) -> IntArray:
-    """Smallest integer above ``failing`` where the monotone predicate ``meets`` holds."""
+def _smallest(meets: Callable[[FloatArray], BoolArray], failing: FloatArray,
+              guess: FloatArray) -> IntArray:
+    """Smallest integer above ``failing`` where the monotone predicate ``meets`` holds.
+
+    From ``guess``: gallop up (doubling steps) while the targets fail, or down while they
+    hold, until the answer is bracketed by a failing and a meeting number; then bisect.
+    """
     lo = failing.astype(np.float64)
-    gap = np.ones_like(lo)
-    hi = lo + gap
+    hi = np.maximum(np.broadcast_to(guess, lo.shape), lo + 1.0)
     ok = meets(hi)
+    step = np.ones_like(lo)
+    down = ok & (hi - lo > 1.0)
+    while down.any():
+        candidate = np.where(down, np.maximum(hi - step, lo + 1.0), hi)
+        holds = meets(candidate)
+        lo = np.where(down & ~holds, candidate, lo)
+        hi = np.where(down & holds, candidate, hi)
+        step = np.where(down & holds, step * 2.0, step)
+        down = down & holds & (hi - lo > 1.0)
+    gap = np.ones_like(lo)
     while not ok.all():
         if np.any(hi[~ok] > _LIMIT):
             raise InputError(
