@@ -285,7 +285,7 @@ def parse_business_hours(text: str, holidays: Iterable[date] = ()) -> BusinessHo
 
 
 def holiday_dates(country: str, years: Iterable[int]) -> frozenset[date]:
-    """Public holidays of a country (ISO code, optionally ``FR`` or ``US-NY``), from ``holidays``."""
+    """Public holidays of a country (ISO code like ``FR`` or ``US-NY``), from ``holidays``."""
     if not country:
         return frozenset()
     import holidays as holiday_calendars
