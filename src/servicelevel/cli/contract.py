@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from servicelevel.cli import EXIT_INVALID_INPUT, console, err_console
+from servicelevel.cli import EXIT_INVALID_INPUT, console
 from servicelevel.cli.options import DbOption, db_path
 from servicelevel.errors import ContractError, InputError
 from servicelevel.sla import (
@@ -57,8 +57,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Contract YAML file.")]) 
         loaded = load_contract(_read(file), str(file))
     except ContractError as error:
         for problem in error.problems:
-            err_console.print(problem, highlight=False, markup=False)
-        err_console.print(f"{len(error.problems)} problem(s) in {file}", highlight=False)
+            typer.echo(problem, err=True)
+        typer.echo(f"{len(error.problems)} problem(s) in {file}", err=True)
         raise typer.Exit(EXIT_INVALID_INPUT) from None
     c = loaded.contract
     versions = ", ".join([c.version, *(a.version for a in c.amendments)])

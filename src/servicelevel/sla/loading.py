@@ -177,6 +177,14 @@ def _node_at(root: yaml.Node, loc: Loc) -> tuple[yaml.Node, bool]:
 
 
 def _at(root: yaml.Node, loc: Loc, message: str) -> Problem:
+    if loc and loc[-1] == "[key]":  # a mapping key that is not allowed: point at the key
+        loc = loc[:-1]
+        parent, _ = _node_at(root, loc[:-1])
+        if isinstance(parent, yaml.MappingNode):
+            key = next((k for k, _ in parent.value if str(k.value) == str(loc[-1])), None)
+            if key is not None:
+                return Problem(key.start_mark.line + 1, key.start_mark.column + 1, _path(loc),
+                               message)
     node, _ = _node_at(root, loc)
     mark = node.start_mark
     return Problem(mark.line + 1, mark.column + 1, _path(loc), message)
