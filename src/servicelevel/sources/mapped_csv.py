@@ -385,7 +385,8 @@ class _Bad:
             ok.fill_null(True).to_numpy(zero_copy_only=False))
         for row in np.flatnonzero(self.valid & ~ok_np).tolist():
             value = given[row].as_py()
-            shown = "missing" if value is None else f"{value!r} is not valid"
+            blank = value is None or (isinstance(value, str) and not value.strip())
+            shown = "missing" if blank else f"{value!r} is not valid"
             self.problems[row] = f"{field} (column {source}): {shown}; expected {what}"
             self.fields[row] = field
         self.valid &= ok_np
@@ -577,10 +578,11 @@ def _contacts(
             if field in m.values:
                 mapped = _lookup(value, m.values[field])
                 value = pc.if_else(pc.is_valid(mapped), mapped, value)
+                value = pc.if_else(pc.equal(value, ""), None, value)  # mapped to "": unknown
             what = "text"
         if field in REQUIRED or field == "outcome":
             bad.reject(field, given, pc.is_valid(value), what, source)
-        else:
+        elif field not in TEXT_FIELDS:  # any text is valid; a value mapped to "" is unknown
             ok = pc.or_kleene(pc.invert(present), pc.is_valid(value))
             bad.reject(field, given, ok, what, source)
         out[field] = value
