@@ -53,7 +53,8 @@ def wazo(name: str) -> str:
 
 
 def contacts(result: ParseResult) -> list[dict[str, Any]]:
-    return sorted(result.tables["contacts"].to_pylist(), key=lambda c: c["arrived_at"])
+    rows = result.tables["contacts"].to_pylist()
+    return sorted(rows, key=lambda c: (c["arrived_at"], c["contact_id"]))
 
 
 def states(result: ParseResult, state: str) -> list[dict[str, Any]]:

@@ -115,7 +115,7 @@ class AsteriskQueueLogFormat:
         for agent_event in agent_events:
             states.apply(agent_event)
 
-        contacts = pairing.contacts.drop_columns(["open", "enter_ts"])
+        contacts = pairing.contacts
         if refusals:
             extra = pa.Table.from_pylist(list(refusals.values()))
             contacts = pa.concat_tables(
@@ -237,7 +237,7 @@ def _reason(row: dict[str, Any]) -> tuple[str, str | None]:
         ), "queue" if row["callid"] not in ("", "NONE") else "callid"
     if kind == "layout":
         return (
-            f"{event} with {row['nd']} data field(s) is a layout no Asterisk version writes; "
+            f"{event} with {row['nf'] - 5} data field(s) is a layout no Asterisk version writes; "
             f"expected {LAYOUTS[event].written}"
         ), "data"
     if kind == "number":

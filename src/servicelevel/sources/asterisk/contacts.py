@@ -30,14 +30,15 @@ from servicelevel.sources.asterisk.events import (
 #: Open calls older than this (before the chunk's last event) are no longer carried.
 CARRY_MAX_AGE_US = 24 * 3600 * 1_000_000
 
-#: Columns of a call event, as carried between chunks (JSON lists in this order).
+#: Columns of a call event, as carried between chunks (JSON lists in this order): the
+#: ENTERQUEUE keeps the caller number (d2); a CONNECT its wait and ring seconds.
 EVENT_COLUMNS: tuple[str, ...] = (
-    "ts", "callid", "queue", "agent", "event", "d1", "d2", "d3", "d4", "d5", "d6", "nd",
+    "ts", "callid", "queue", "agent", "event", "d2", "wait_v", "ring_v",
 )
 EVENT_SCHEMA = pa.schema(
     [("seq", pa.int64()), ("ts", pa.int64())]
-    + [(name, pa.string()) for name in EVENT_COLUMNS[1:-1]]
-    + [("nd", pa.int64())]
+    + [(name, pa.string()) for name in EVENT_COLUMNS[1:6]]
+    + [("wait_v", pa.float64()), ("ring_v", pa.float64())]
 )
 
 _ORD = "(ts::HUGEINT * 4294967296 + seq)"
@@ -45,45 +46,31 @@ _AGGREGATES = f"""
     count_if(event = 'ENTERQUEUE') AS n_enter,
     min({_ORD}) AS first_ord,
     min({_ORD}) FILTER (event = 'ENTERQUEUE') AS enter_ord,
-    arg_min({{'ts': ts, 'agent': agent, 'd1': d1, 'd2': d2, 'd3': d3, 'd4': d4, 'nd': nd}},
-            {_ORD}) FILTER (event = 'ENTERQUEUE') AS enter,
-    arg_min({{'event': event, 'ts': ts, 'agent': agent, 'd1': d1, 'd2': d2, 'd3': d3,
-              'd4': d4, 'nd': nd}}, {_ORD}) FILTER (event IN ({sql_list(EXIT_EVENTS)})) AS ex,
-    arg_min({{'event': event, 'ts': ts, 'agent': agent, 'd1': d1, 'd2': d2, 'd3': d3,
-              'd4': d4, 'd5': d5}}, {_ORD}) FILTER (event IN ({sql_list(END_EVENTS)})) AS fin
+    arg_min({{'ts': ts, 'caller': d2}}, {_ORD}) FILTER (event = 'ENTERQUEUE') AS enter,
+    arg_min({{'event': event, 'ts': ts, 'agent': agent, 'wait': wait_v, 'ring': ring_v}},
+            {_ORD}) FILTER (event IN ({sql_list(EXIT_EVENTS)})) AS ex,
+    arg_min({{'event': event, 'ts': ts, 'agent': agent, 'talk': talk_v, 'hold': hold_v}},
+            {_ORD}) FILTER (event IN ({sql_list(END_EVENTS)})) AS fin
 """
 
-_CALLS = f"""
-    SELECT seq, ts, callid, queue, agent, event, d1, d2, d3, d4, d5, d6, nd FROM events
-    WHERE bad IS NULL AND event IN ({sql_list(CALL_EVENTS)})
+_CALLS = f"""(
+    SELECT seq, ts, callid, queue, agent, event, d2, wait_v, ring_v, talk_v, hold_v
+    FROM events WHERE event IN ({sql_list(CALL_EVENTS)}) AND bad IS NULL
     UNION ALL
-    SELECT seq, ts, callid, queue, agent, event, d1, d2, d3, d4, d5, d6, nd FROM carried
-"""
-
-# Seconds from a data field, or null when the field is absent or empty.
-_SECONDS = "try_cast({} AS DOUBLE)"
-_TALK = """CASE WHEN fin.event IN ('COMPLETECALLER', 'COMPLETEAGENT') THEN fin.d2
-               WHEN fin.event = 'ATTENDEDTRANSFER' AND fin.d1 = 'LINK' THEN fin.d5
-               ELSE fin.d4 END"""
-_HOLD = """CASE WHEN fin.event IN ('COMPLETECALLER', 'COMPLETEAGENT') THEN fin.d1
-               WHEN fin.event = 'ATTENDEDTRANSFER' AND fin.d1 = 'LINK' THEN fin.d4
-               ELSE fin.d3 END"""
-_WAIT_FIELD = """CASE ex.event WHEN 'CONNECT' THEN ex.d1 WHEN 'EXITWITHKEY' THEN ex.d4
-                     ELSE ex.d3 END"""
+    SELECT seq, ts, callid, queue, agent, event, d2, wait_v, ring_v, NULL, NULL FROM carried
+)"""
 
 _CONTACTS = f"""
 WITH base AS (
     SELECT callid, queue, enter, ex, fin, superseded,
-           ex.event = 'CONNECT' OR (ex IS NULL AND fin IS NOT NULL) AS answered,
-           {_SECONDS.format(_TALK)} AS talk_field,
-           {_SECONDS.format(_HOLD)} AS hold_field
+           ex.event = 'CONNECT' OR (ex IS NULL AND fin IS NOT NULL) AS answered
     FROM stays
 ), timed AS (
     SELECT *,
         CASE WHEN NOT answered THEN NULL
              WHEN ex.event = 'CONNECT' THEN ex.ts
-             ELSE coalesce(fin.ts - round(talk_field * 1000000)::BIGINT,
-                           enter.ts + round(hold_field * 1000000)::BIGINT)
+             ELSE coalesce(fin.ts - round(fin.talk * 1000000)::BIGINT,
+                           enter.ts + round(fin.hold * 1000000)::BIGINT)
         END AS answered_us
     FROM base
 )
@@ -102,20 +89,17 @@ SELECT
          WHEN ex.event = 'WITHDRAW' THEN 'withdrawn'
          ELSE 'waiting' END AS outcome,
     CASE WHEN ex.event = 'CONNECT' OR NOT answered THEN
-              coalesce({_SECONDS.format(_WAIT_FIELD)}, (ex.ts - enter.ts) / 1e6)
-         ELSE coalesce(hold_field, (answered_us - enter.ts) / 1e6) END AS wait_s,
-    CASE WHEN ex.event = 'CONNECT' THEN {_SECONDS.format('ex.d3')} END AS ring_s,
-    CASE WHEN answered THEN coalesce(talk_field, (fin.ts - answered_us) / 1e6) END AS talk_s,
+              coalesce(ex.wait, (ex.ts - enter.ts) / 1e6)
+         ELSE coalesce(fin.hold, (answered_us - enter.ts) / 1e6) END AS wait_s,
+    CASE WHEN ex.event = 'CONNECT' THEN ex.ring END AS ring_s,
+    CASE WHEN answered THEN coalesce(fin.talk, (fin.ts - answered_us) / 1e6) END AS talk_s,
     nullif(nullif(CASE WHEN answered THEN coalesce(ex.agent, fin.agent) ELSE ex.agent END,
                   'NONE'), '') AS agent_id,
-    nullif(enter.d2, '') AS customer_id,
+    nullif(enter.caller, '') AS customer_id,
     CASE WHEN answered THEN
               CASE WHEN fin IS NULL THEN NULL ELSE fin.event IN ({sql_list(TRANSFER_EVENTS)}) END
          WHEN ex IS NULL THEN NULL
-         ELSE false END AS transferred,
-    -- still open: to carry into the next chunk
-    NOT superseded AND (ex IS NULL OR (answered AND fin IS NULL)) AS open,
-    enter.ts AS enter_ts
+         ELSE false END AS transferred
 FROM timed
 """
 
@@ -124,7 +108,7 @@ FROM timed
 class Pairing:
     """Contacts of a chunk, the call events to carry, and events with no ENTERQUEUE."""
 
-    contacts: pa.Table  # CONTACTS columns (not yet conformed) + open, enter_ts
+    contacts: pa.Table  # CONTACTS columns (not yet conformed)
     carry: list[list[Any]]  # call events of still-open stays (EVENT_COLUMNS order)
     orphans: int  # call events with no ENTERQUEUE before them in the data or the carry
 
@@ -142,10 +126,9 @@ def carried_table(carry_events: list[list[Any]]) -> pa.Table:
 
 def pair_calls(con: duckdb.DuckDBPyConnection, tenant: str, source: str) -> Pairing:
     """Pair the registered ``events`` (+ ``carried``) into contacts."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE calls AS {_CALLS}")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE simple AS
-        SELECT callid, queue, {_AGGREGATES} FROM calls GROUP BY callid, queue"""
+        SELECT callid, queue, {_AGGREGATES} FROM {_CALLS} GROUP BY callid, queue"""
     )
     complex_keys = con.execute(
         "SELECT count(*) FROM simple WHERE n_enter <> 1 OR first_ord <> enter_ord"
@@ -154,10 +137,10 @@ def pair_calls(con: duckdb.DuckDBPyConnection, tenant: str, source: str) -> Pair
     if complex_keys and complex_keys[0]:
         # Keys entered more than once (or with events before the entry): number the stays.
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE numbered AS
+            f"""CREATE OR REPLACE TEMP TABLE numbered AS
             SELECT c.*, sum(CASE WHEN event = 'ENTERQUEUE' THEN 1 ELSE 0 END) OVER (
                 PARTITION BY callid, queue ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS stay
-            FROM calls c SEMI JOIN (SELECT callid, queue FROM simple
+            FROM {_CALLS} c SEMI JOIN (SELECT callid, queue FROM simple
                 WHERE n_enter <> 1 OR first_ord <> enter_ord) k USING (callid, queue)"""
         )
         row = con.execute("SELECT count(*) FROM numbered WHERE stay = 0").fetchone()
@@ -193,16 +176,15 @@ def _open_events(con: duckdb.DuckDBPyConnection) -> list[list[Any]]:
         WITH open AS (
             SELECT callid, queue, enter, ex FROM stays
             WHERE NOT superseded AND (ex IS NULL OR (ex.event = 'CONNECT' AND fin IS NULL))
-        ), latest AS (SELECT max(ts) AS ts FROM calls)
+        ), latest AS (SELECT max(enter.ts) AS ts FROM stays)
         SELECT * FROM (
-            SELECT enter.ts, callid, queue, enter.agent, 'ENTERQUEUE', enter.d1, enter.d2,
-                   enter.d3, enter.d4, NULL, NULL, enter.nd, 0 AS part
+            SELECT enter.ts, callid, queue, 'NONE', 'ENTERQUEUE', enter.caller,
+                   NULL::DOUBLE, NULL::DOUBLE, 0 AS part
             FROM open, latest WHERE enter.ts >= latest.ts - {CARRY_MAX_AGE_US}
             UNION ALL
-            SELECT ex.ts, callid, queue, ex.agent, ex.event, ex.d1, ex.d2, ex.d3, ex.d4,
-                   NULL, NULL, ex.nd, 1 AS part
+            SELECT ex.ts, callid, queue, ex.agent, ex.event, NULL, ex.wait, ex.ring, 1 AS part
             FROM open, latest WHERE ex IS NOT NULL AND enter.ts >= latest.ts - {CARRY_MAX_AGE_US}
-        ) ORDER BY 1, 13
+        ) ORDER BY 1, 9
         """
     ).fetchall()
     return [list(row[:-1]) for row in rows]

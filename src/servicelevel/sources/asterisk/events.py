@@ -105,7 +105,10 @@ def _check_expression() -> str:
     number_cases = []
     for event, layout in LAYOUTS.items():
         counts = ", ".join(str(count) for count in layout.counts)
-        layout_cases.append(f"WHEN event = '{event}' AND nd NOT IN ({counts}) THEN 'layout:'")
+        layout_cases.append(
+            f"WHEN event = '{event}' AND nd NOT IN ({counts}) AND nf - 5 NOT IN ({counts}) "
+            "THEN 'layout:'"
+        )
         for index, _meaning in layout.numbers:
             field = f"d{index}"
             if event == "ATTENDEDTRANSFER":
@@ -119,7 +122,8 @@ def _check_expression() -> str:
             WHEN starts_with(ep, '#') THEN 'comment:'
             WHEN nf < 5 THEN 'fields:'
             WHEN ts IS NULL THEN 'epoch:'
-            WHEN NOT regexp_full_match(event, '[A-Z][A-Z0-9_]*') THEN 'event:'
+            WHEN event NOT IN ({sql_list((*CALL_EVENTS, *QUIET_EVENTS))})
+                 AND NOT regexp_full_match(event, '[A-Z][A-Z0-9_]*') THEN 'event:'
             WHEN event IN ({sql_list(CALL_EVENTS)}) AND (callid IN ('', 'NONE')
                  OR queue IN ('', 'NONE')) THEN 'key:'
             {' '.join(layout_cases)}
@@ -138,7 +142,8 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
 
     ``seq`` is the line's index in the chunk plus ``offset`` (the carried events come
     first); ``ts`` is microseconds since the epoch (UTC); ``nd`` the number of data fields
-    (a trailing empty one, left by a final ``|``, is not counted); ``bad`` as in CHECK.
+    not counting a trailing empty one (a layout matches with or without it, since a final
+    ``|`` can mean "no data" or "last field empty"); ``bad`` as in CHECK.
     """
     line = "rtrim(line, chr(13))" if has_cr else "line"
     extra = []
@@ -171,10 +176,30 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
                 CASE
                     WHEN substr(ep, 5, 1) = '-' THEN epoch_us(timezone('{zone_sql}',
                         try_strptime(ep, ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S'])))
-                    WHEN try_cast(ep AS DOUBLE) BETWEEN 1e8 AND 1e10
-                        THEN round(try_cast(ep AS DOUBLE) * 1000000)::BIGINT
-                END AS ts
+                    -- a BIGINT cast would round '….559080' to the next second
+                    WHEN contains(ep, '.') THEN round(try_cast(ep AS DOUBLE) * 1000000)::BIGINT
+                    ELSE try_cast(ep AS BIGINT) * 1000000
+                END AS ts0
             FROM fields
+        ), ranged AS (
+            SELECT * EXCLUDE (ts0),
+                CASE WHEN ts0 BETWEEN 100000000000000 AND 9999999999000000 THEN ts0 END AS ts
+            FROM timed
         )
-        SELECT *, {check} AS bad FROM timed
+        SELECT *, {check} AS bad,
+            -- seconds the data fields give, per event (null when absent or empty)
+            CASE event WHEN 'CONNECT' THEN try_cast(d1 AS DOUBLE)
+                       WHEN 'EXITWITHKEY' THEN try_cast(d4 AS DOUBLE)
+                       WHEN 'ENTERQUEUE' THEN NULL
+                       ELSE try_cast(d3 AS DOUBLE) END AS wait_v,
+            CASE WHEN event = 'CONNECT' THEN try_cast(d3 AS DOUBLE) END AS ring_v,
+            CASE WHEN event IN ('COMPLETECALLER', 'COMPLETEAGENT') THEN try_cast(d2 AS DOUBLE)
+                 WHEN event = 'ATTENDEDTRANSFER' AND d1 = 'LINK' THEN try_cast(d5 AS DOUBLE)
+                 WHEN event IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER')
+                     THEN try_cast(d4 AS DOUBLE) END AS talk_v,
+            CASE WHEN event IN ('COMPLETECALLER', 'COMPLETEAGENT') THEN try_cast(d1 AS DOUBLE)
+                 WHEN event = 'ATTENDEDTRANSFER' AND d1 = 'LINK' THEN try_cast(d4 AS DOUBLE)
+                 WHEN event IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER')
+                     THEN try_cast(d3 AS DOUBLE) END AS hold_v
+        FROM ranged
     """
