@@ -120,6 +120,16 @@ Prepare = Callable[[TableSource, Window, Mapping[str, Any]], ir.Table]
 PERIOD_AT = "period_at"
 
 
+def union_rows(first: ir.Table, *others: ir.Table) -> ir.Table:
+    """Rows of several prepared tables with the same columns, nullable or not, as one."""
+    tables = [first, *others]
+    schema = {name: dtype.copy(nullable=True) for name, dtype in first.schema().items()}
+    combined = tables[0].cast(schema)
+    for table in tables[1:]:
+        combined = combined.union(table.select(*schema).cast(schema))
+    return combined
+
+
 @dataclass(frozen=True)
 class Metric:
     """One metric: what it means, how it is computed, how it rolls up."""
