@@ -457,7 +457,7 @@ def _fuzz_file(mutated: str) -> tuple[str, int]:
     return "\n".join([HEADER, *FUZZ_GOOD, mutated]) + "\n", len(FUZZ_GOOD) + 2
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(mutated_lines(st.sampled_from(ASCII)))
 def test_mutated_line_is_quarantined_exactly_when_bad(mutated: str) -> None:
     text, line = _fuzz_file(mutated)

@@ -381,7 +381,7 @@ FIVE9_TEXT = FIVE9.with_suffix(".csv").read_text()
 FIVE9_MAPPING = load_mapping(mapping_of(FIVE9.with_suffix(".yaml")), "five9.yaml")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.integers(1, 6),
     st.integers(0, 200),

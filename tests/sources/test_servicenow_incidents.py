@@ -231,7 +231,7 @@ def test_registered_as_a_whole_file_format() -> None:
 LINES = EVENTS.read_text().splitlines()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.integers(1, len(LINES) - 1),
     st.integers(0, 400),

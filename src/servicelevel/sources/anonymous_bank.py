@@ -91,6 +91,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+# -- helpers the other whole-file formats share (servicenow_incidents, mapped_csv) -------
+
+
 def local_to_utc(local_us: IntArray, zone: ZoneInfo) -> IntArray:
     """UTC microseconds of wall-clock times ``local_us`` (microseconds since 1970, naive).
 
