@@ -283,7 +283,7 @@ def _contacts(
     for row, earlier in duplicate.items():
         quarantined.append(QuarantinedLine(
             line=int(line_numbers[row]),
-            reason=(f"contact {contact_ids[row]!r} (vru+line, call_id, date) already "
+            reason=(f"contact {contact_ids[row].as_py()!r} (vru+line, call_id, date) already "
                     f"appears on line {earlier}; each call is one line"),
             text=str(good_texts[row].as_py()),
             field="call_id",
@@ -291,31 +291,32 @@ def _contacts(
     keep = np.ones(len(line_numbers), dtype=np.bool_)
     keep[list(duplicate)] = False
 
-    outcome = np.asarray(clean["outcome"].to_numpy(zero_copy_only=False), dtype=object)
-    phantom = outcome == "PHANTOM"
+    phantom = pc.equal(clean["outcome"], "PHANTOM").to_numpy(zero_copy_only=False)
     excluded = int(np.count_nonzero(phantom & keep))
     keep &= ~phantom
     mask = pa.array(keep)
     clean = {column: array.filter(mask) for column, array in clean.items()}
-    contact_ids = [cid for cid, k in zip(contact_ids, keep.tolist(), strict=True) if k]
+    contact_ids = contact_ids.filter(pa.array(keep))
     day_us = pc.cast(dates.filter(rows).filter(mask), pa.int64()).to_numpy()
     table = _build(clean, contact_ids, day_us, chunk)
     return table, excluded, quarantined
 
 
-def _contact_ids(values: dict[str, pa.StringArray]) -> list[str]:
+def _contact_ids(values: dict[str, pa.StringArray]) -> pa.StringArray:
     """``vru+line-call_id-date``: unique over all nine months of 1999 (checked)."""
-    joined = pc.binary_join_element_wise(
+    joined: pa.StringArray = pc.binary_join_element_wise(
         values["vru+line"], values["call_id"], values["date"], "-"
     )
-    return [str(v) for v in joined.to_pylist()]
+    return joined
 
 
-def _duplicates(contact_ids: list[str], line_numbers: IntArray) -> dict[int, int]:
+def _duplicates(contact_ids: pa.StringArray, line_numbers: IntArray) -> dict[int, int]:
     """Rows whose contact id appeared earlier in the file -> line of the first one."""
-    seen: dict[str, int] = {}
     duplicate: dict[int, int] = {}
-    for row, cid in enumerate(contact_ids):
+    if pc.count_distinct(contact_ids).as_py() == len(contact_ids):
+        return duplicate  # the usual case: no need to look row by row
+    seen: dict[str, int] = {}
+    for row, cid in enumerate(contact_ids.to_pylist()):
         if cid in seen:
             duplicate[row] = seen[cid]
         else:
@@ -338,7 +339,7 @@ def _ints(values: pa.StringArray) -> IntArray:
 
 
 def _build(
-    values: dict[str, pa.StringArray], contact_ids: list[str], day_us: IntArray,
+    values: dict[str, pa.StringArray], contact_ids: pa.StringArray, day_us: IntArray,
     chunk: SourceChunk,
 ) -> pa.Table:
     n = len(contact_ids)
@@ -347,8 +348,7 @@ def _build(
     q_start = _clock_seconds(values["q_start"])
     q_time = _ints(values["q_time"])
     ser_time = _ints(values["ser_time"])
-    outcome_text = np.asarray(values["outcome"].to_numpy(zero_copy_only=False), dtype=object)
-    answered = outcome_text == "AGENT"
+    answered = pc.equal(values["outcome"], "AGENT").to_numpy(zero_copy_only=False)
     # "0:00:00" with q_time 0 means never queued; a queue start at midnight has q_time > 0.
     queued = (q_time > 0) | (q_start != 0)
     abandoned = ~answered & (q_time > 0)
@@ -377,7 +377,7 @@ def _build(
     columns: dict[str, pa.Array] = {
         "tenant": pa.array([chunk.tenant] * n, pa.string()),
         "source": pa.array([NAME] * n, pa.string()),
-        "contact_id": pa.array(contact_ids, pa.string()),
+        "contact_id": contact_ids,
         "channel": pa.array([Channel.VOICE.value] * n, pa.string()),
         "queue": pa.array([QUEUE] * n, pa.string()),
         "direction": pa.array(["inbound"] * n, pa.string()),
