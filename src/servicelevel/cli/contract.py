@@ -110,7 +110,8 @@ def render_check(evaluation: Evaluation) -> Table:
         ci = f"{r.ci_low:.1f}–{r.ci_high:.1f}" if r.ci_low is not None and r.ci_high else "—"
         budget = "—" if r.error_budget is None else f"{r.error_budget:,.0f} {_short(r)}"
         cells = [r.period, r.objective, r.version, _num(r.actual),
-                 f"{r.comparison} {r.target:g}", r.verdict, _num(r.margin), budget, ci,
+                 f"{r.comparison} {r.target:g}",
+                 f"{r.verdict} so far" if r.running else r.verdict, _num(r.margin), budget, ci,
                  r.statistical_verdict or "—", f"{r.consequence:,.2f}",
                  r.consequence_status or ""]
         if running:

@@ -103,7 +103,8 @@ class Evaluation:
 
     @property
     def any_missed(self) -> bool:
-        return any(r.verdict == "missed" for r in self.results)
+        """A finished period missed; a running period is not missed yet."""
+        return any(r.verdict == "missed" and not r.running for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {
