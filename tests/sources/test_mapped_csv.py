@@ -407,3 +407,10 @@ def test_mutated_row_never_crashes_and_is_accounted_for(
     untouched = {ln.split(",")[0] for i, ln in enumerate(FIVE9_TEXT.splitlines()[1:], 1)
                  if i != row and ",Outbound," not in ln}
     assert untouched <= set(by_id(result)) or '"' in text
+
+
+def test_quarantined_text_is_the_right_line_after_unusual_separators() -> None:
+    # \x1c is a line break for str.splitlines but not for CSV: line numbers must agree.
+    result = parse(CSV + "3,2024-03-04 09:00:00,ok,\x1cx\n4,bad,ok,1\n", minimal())
+    assert [(q.line, q.text) for q in result.quarantined] == [
+        (4, "3,2024-03-04 09:00:00,ok,\x1cx"), (5, "4,bad,ok,1")]

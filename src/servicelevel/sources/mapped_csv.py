@@ -16,6 +16,7 @@ import codecs
 import csv
 import difflib
 import io
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -289,7 +290,8 @@ def _read_csv(chunk: SourceChunk, m: Mapping, quarantined: list[QuarantinedLine]
             "the CSV export the mapping describes",
         ) from None
     text = text.removeprefix("\ufeff")
-    physical = text.splitlines()
+    # The line breaks the csv module counts (not str.splitlines, which also splits on \x1c…).
+    physical = re.split(r"\r\n|\r|\n", text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter,
                         quotechar=options.quote)
     records: list[tuple[int, int, list[str]]] = []  # (first line, last line, fields)
