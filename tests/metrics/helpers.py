@@ -54,15 +54,24 @@ def row(table: str, **columns: Any) -> dict[str, Any]:
     return base
 
 
+def add(store: Store, name: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Upsert rows (dicts; missing columns are null) into a canonical table."""
+    canonical = CANONICAL_TABLES[name]
+    columns = {f.name: [r.get(f.name) for r in rows] for f in canonical.schema}
+    store.upsert(name, pa.table(columns, schema=canonical.schema))
+
+
+def source_of(store: Store) -> TableSource:
+    source: TableSource = ibis.duckdb.from_connection(store.connection).table
+    return source
+
+
 def store_with(**tables: Sequence[Mapping[str, Any]]) -> TableSource:
     """A fresh in-memory store holding these rows; its tables as the engine reads them."""
     store = Store.open(":memory:")
     for name, rows in tables.items():
-        canonical = CANONICAL_TABLES[name]
-        columns = {f.name: [r.get(f.name) for r in rows] for f in canonical.schema}
-        store.upsert(name, pa.table(columns, schema=canonical.schema))
-    source: TableSource = ibis.duckdb.from_connection(store.connection).table
-    return source
+        add(store, name, rows)
+    return source_of(store)
 
 
 def kpi(source: TableSource, metric: str, params: Mapping[str, Any] | None = None, *,
