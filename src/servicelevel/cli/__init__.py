@@ -23,7 +23,8 @@ app = typer.Typer(
 
 # Wide enough for KPI tables when the output is a file or a pipe, not a terminal.
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+# Error messages are never wrapped: a file:line:column must stay on one line.
+err_console = Console(stderr=True, soft_wrap=True)
 
 EXIT_INVALID_INPUT = 2
 
