@@ -30,14 +30,12 @@ from servicelevel.sources import register_format
 from servicelevel.sources.asterisk.agents import AGENT_EVENTS, AgentEvent, AgentStates
 from servicelevel.sources.asterisk.contacts import carried_table, pair_calls
 from servicelevel.sources.asterisk.events import (
-    CALL_EVENTS,
     EPOCH_VALID,
     LAYOUTS,
     LINE_SHAPE,
-    QUIET_EVENTS,
     REFUSAL_EVENTS,
+    ROLE_FIELDS,
     events_sql,
-    sql_list,
 )
 from servicelevel.sources.asterisk.lines import split_lines
 from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
@@ -69,8 +67,9 @@ class AsteriskQueueLogFormat:
                     offset=offset,
                 )
             )
-            others = _other_rows(con)
-            pairing = pair_calls(con, chunk.tenant, NAME)
+            pairing = pair_calls(
+                con, chunk.tenant, NAME, (*AGENT_EVENTS, *REFUSAL_EVENTS)
+            )
             on_contact = _on_contact(con)
         finally:
             con.close()
@@ -81,7 +80,7 @@ class AsteriskQueueLogFormat:
         excluded = pairing.orphans
         blank = 0
         bad_rows: list[dict[str, Any]] = []
-        for row in others:
+        for row in pairing.others:
             seq = int(row["seq"]) - offset
             if seq in lines.blanked:
                 continue
@@ -148,18 +147,6 @@ class AsteriskQueueLogFormat:
             excluded=excluded,
             carry=new_carry,
         )
-
-
-def _other_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Bad lines and the rare events that are neither paired call events nor ring events."""
-    relation = con.sql(
-        f"""SELECT seq, ts, callid, queue, agent, event, d1, d2, d3, d4, d5, nf, nd, ep, raw, bad
-        FROM events WHERE bad IS NOT NULL
-           OR event NOT IN ({sql_list((*CALL_EVENTS, *QUIET_EVENTS))})
-        ORDER BY seq"""
-    )
-    columns = relation.columns
-    return [dict(zip(columns, row, strict=True)) for row in relation.fetchall()]
 
 
 def _on_contact(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -241,11 +228,12 @@ def _reason(row: dict[str, Any]) -> tuple[str, str | None]:
             f"expected {LAYOUTS[event].written}"
         ), "data"
     if kind == "number":
-        index = int(detail)
-        if event == "WRAPUPSTART":
-            meaning = "wrap-up seconds"
+        if detail == "wrapup":
+            index, meaning = 1, "wrap-up seconds"
         else:
-            meaning = dict(LAYOUTS[event].numbers)[index]
+            index = ROLE_FIELDS[detail][event]
+            meaning = dict(LAYOUTS[event].numbers).get(index, "waittime") \
+                if event in LAYOUTS else "waittime"
             if event == "ATTENDEDTRANSFER" and row["d1"] == "LINK":
                 index += 1
         value = row.get(f"d{index}")

@@ -60,6 +60,29 @@ _CALLS = f"""(
     SELECT seq, ts, callid, queue, agent, event, d2, wait_v, ring_v, NULL, NULL FROM carried
 )"""
 
+# One pass over the lines: good call events are grouped per (callid, queue); every line
+# Python must see (bad lines, member and refusal events) is a group of its own (keyed by
+# its position), so the lines are split and checked once.
+_ONE_PASS = f"""
+    SELECT callid, queue, own AS key_seq, {{aggregates}},
+           any_value({{{{'seq': seq, 'ts': ts, 'callid': callid, 'queue': queue,
+                       'agent': agent, 'event': event, 'd1': d1, 'd2': d2, 'd3': d3,
+                       'd4': d4, 'd5': d5, 'nf': nf, 'nd': nd, 'ep': ep, 'raw': raw,
+                       'bad': bad}}}}) FILTER (own IS NOT NULL) AS other
+    FROM (
+        SELECT seq, ts, callid, queue, agent, event, d1, d2, d3, d4, d5, nf, nd, ep, raw, bad,
+               wait_v, ring_v, talk_v, hold_v,
+               CASE WHEN bad IS NULL AND event IN ({sql_list(CALL_EVENTS)}) THEN NULL
+                    ELSE seq END AS own
+        FROM events
+        WHERE bad IS NOT NULL OR event IN ({{wanted}})
+        UNION ALL
+        SELECT seq, ts, callid, queue, agent, event, NULL, d2, NULL, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL, wait_v, ring_v, NULL, NULL, NULL FROM carried
+    )
+    GROUP BY callid, queue, own
+"""
+
 _CONTACTS = f"""
 WITH base AS (
     SELECT callid, queue, enter, ex, fin, superseded,
@@ -111,6 +134,7 @@ class Pairing:
     contacts: pa.Table  # CONTACTS columns (not yet conformed)
     carry: list[list[Any]]  # call events of still-open stays (EVENT_COLUMNS order)
     orphans: int  # call events with no ENTERQUEUE before them in the data or the carry
+    others: list[dict[str, Any]]  # bad lines and wanted non-call events, in file order
 
 
 def carried_table(carry_events: list[list[Any]]) -> pa.Table:
@@ -124,11 +148,25 @@ def carried_table(carry_events: list[list[Any]]) -> pa.Table:
     )
 
 
-def pair_calls(con: duckdb.DuckDBPyConnection, tenant: str, source: str) -> Pairing:
-    """Pair the registered ``events`` (+ ``carried``) into contacts."""
+def pair_calls(
+    con: duckdb.DuckDBPyConnection, tenant: str, source: str, wanted: tuple[str, ...]
+) -> Pairing:
+    """Pair the registered ``events`` (+ ``carried``) into contacts.
+
+    ``wanted``: the non-call events to hand back in ``Pairing.others`` (with bad lines).
+    """
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE simple AS
-        SELECT callid, queue, {_AGGREGATES} FROM {_CALLS} GROUP BY callid, queue"""
+        "CREATE OR REPLACE TEMP TABLE grouped AS "
+        + _ONE_PASS.format(
+            aggregates=_AGGREGATES, wanted=sql_list((*CALL_EVENTS, *wanted))
+        )
+    )
+    relation = con.sql(
+        "SELECT unnest(other) FROM grouped WHERE key_seq IS NOT NULL ORDER BY key_seq"
+    )
+    others = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW simple AS SELECT * FROM grouped WHERE key_seq IS NULL"
     )
     complex_keys = con.execute(
         "SELECT count(*) FROM simple WHERE n_enter <> 1 OR first_ord <> enter_ord"
@@ -166,7 +204,7 @@ def pair_calls(con: duckdb.DuckDBPyConnection, tenant: str, source: str) -> Pair
         )
     contacts = con.sql(_CONTACTS, params={"tenant": tenant, "source": source}).to_arrow_table()
     carry = _open_events(con)
-    return Pairing(contacts, carry, orphans)
+    return Pairing(contacts, carry, orphans, others)
 
 
 def _open_events(con: duckdb.DuckDBPyConnection) -> list[list[Any]]:

@@ -94,43 +94,73 @@ def sql_list(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
-def _bad_number(field: str) -> str:
+#: The data field that holds each role's seconds, per event (ATTENDEDTRANSFER LINK: +1).
+ROLE_FIELDS: dict[str, dict[str, int]] = {
+    "wait": {"CONNECT": 1, "EXITWITHKEY": 4, "ABANDON": 3, "EXITWITHTIMEOUT": 3,
+             "EXITEMPTY": 3, "LEAVEEMPTY": 3, "WITHDRAW": 3},
+    "ring": {"CONNECT": 3},
+    "talk": {"COMPLETECALLER": 2, "COMPLETEAGENT": 2, "TRANSFER": 4, "BLINDTRANSFER": 4,
+             "ATTENDEDTRANSFER": 4},
+    "hold": {"COMPLETECALLER": 1, "COMPLETEAGENT": 1, "TRANSFER": 3, "BLINDTRANSFER": 3,
+             "ATTENDEDTRANSFER": 3},
+}
+
+
+def _role_raw(role: str) -> str:
+    """The raw text of a role's data field (NULL for events without that role)."""
+    cases = []
+    for event, index in ROLE_FIELDS[role].items():
+        if event == "ATTENDEDTRANSFER":
+            cases.append(
+                f"WHEN event = '{event}' THEN CASE WHEN d1 = 'LINK' THEN d{index + 1} "
+                f"ELSE d{index} END"
+            )
+        else:
+            cases.append(f"WHEN event = '{event}' THEN d{index}")
+    return "CASE " + " ".join(cases) + " END"
+
+
+def _bad(raw: str, number: str) -> str:
     # Present, not empty, and not a whole number of 0 or more.
-    return f"({field} <> '' AND coalesce(try_cast({field} AS BIGINT) < 0, true))"
+    return f"({raw} <> '' AND coalesce({number} < 0, true))"
 
 
 def _check_expression() -> str:
-    """SQL giving NULL for a good line, else 'code:detail' (formatted in Python)."""
+    """SQL giving NULL for a good line, else 'code:detail' (formatted in Python).
+
+    Nested per event family so that the common lines (ENTERQUEUE, RINGNOANSWER) pass
+    after a few comparisons.
+    """
     layout_cases = []
-    number_cases = []
     for event, layout in LAYOUTS.items():
         counts = ", ".join(str(count) for count in layout.counts)
         layout_cases.append(
             f"WHEN event = '{event}' AND nd NOT IN ({counts}) AND nf - 5 NOT IN ({counts}) "
             "THEN 'layout:'"
         )
-        for index, _meaning in layout.numbers:
-            field = f"d{index}"
-            if event == "ATTENDEDTRANSFER":
-                field = f"(CASE WHEN d1 = 'LINK' THEN d{index + 1} ELSE d{index} END)"
-            number_cases.append(
-                f"WHEN event = '{event}' AND {_bad_number(field)} THEN 'number:{index}'"
-            )
+    number_cases = [
+        f"WHEN {_bad(f'{role}_raw', f'{role}_n')} THEN 'number:{role}'" for role in ROLE_FIELDS
+    ]
+    no_key = "(callid IN ('', 'NONE') OR queue IN ('', 'NONE'))"
+    wrapup_raw = "CASE WHEN event = 'WRAPUPSTART' THEN d1 END"
     return f"""
         CASE
-            WHEN nf = 1 AND ep = '' THEN 'blank:'
-            WHEN starts_with(ep, '#') THEN 'comment:'
+            WHEN nf = 1 AND trim(f1, chr(10)) = '' THEN 'blank:'
+            WHEN starts_with(ltrim(f1, chr(10)), '#') THEN 'comment:'
             WHEN nf < 5 THEN 'fields:'
             WHEN ts IS NULL THEN 'epoch:'
-            WHEN event NOT IN ({sql_list((*CALL_EVENTS, *QUIET_EVENTS))})
-                 AND NOT regexp_full_match(event, '[A-Z][A-Z0-9_]*') THEN 'event:'
-            WHEN event IN ({sql_list(CALL_EVENTS)}) AND (callid IN ('', 'NONE')
-                 OR queue IN ('', 'NONE')) THEN 'key:'
-            {' '.join(layout_cases)}
-            {' '.join(number_cases)}
+            WHEN event = 'ENTERQUEUE' THEN CASE WHEN {no_key} THEN 'key:' END
+            WHEN event IN ({sql_list((*CALL_EVENTS, *QUIET_EVENTS))}) THEN CASE
+                WHEN event <> 'RINGNOANSWER' AND event <> 'RINGCANCELED' AND {no_key}
+                    THEN 'key:'
+                {' '.join(layout_cases)}
+                {' '.join(number_cases)}
+            END
+            WHEN NOT regexp_full_match(event, '[A-Z][A-Z0-9_]*') THEN 'event:'
             WHEN event = 'WRAPUPSTART' AND agent NOT IN ('', 'NONE')
-                 AND (d1 IS NULL OR d1 = '' OR {_bad_number('d1')}) THEN 'number:1'
-            ELSE NULL
+                 AND (d1 IS NULL OR d1 = '' OR
+                      {_bad(wrapup_raw, f"try_cast({wrapup_raw} AS BIGINT)")})
+                THEN 'number:wrapup'
         END"""
 
 
@@ -143,7 +173,8 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
     ``seq`` is the line's index in the chunk plus ``offset`` (the carried events come
     first); ``ts`` is microseconds since the epoch (UTC); ``nd`` the number of data fields
     not counting a trailing empty one (a layout matches with or without it, since a final
-    ``|`` can mean "no data" or "last field empty"); ``bad`` as in CHECK.
+    ``|`` can mean "no data" or "last field empty"); ``bad`` as in CHECK; ``wait_v``,
+    ``ring_v``, ``talk_v``, ``hold_v`` the seconds the data fields give (null when absent).
     """
     line = "rtrim(line, chr(13))" if has_cr else "line"
     extra = []
@@ -159,6 +190,11 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
     check = CHECK
     if extra:
         check = check.replace("CASE", "CASE " + " ".join(extra), 1)
+    roles = ",\n".join(f"{_role_raw(role)} AS {role}_raw" for role in ROLE_FIELDS)
+    numbers = ",\n".join(
+        f"try_cast({role}_raw AS BIGINT) AS {role}_n" for role in ROLE_FIELDS
+    )
+    # Casts skip the leading newline each line keeps (see lines.py): no trim needed.
     return f"""
         WITH split AS (
             SELECT seq + {int(offset)} AS seq, line AS raw, {line_text}
@@ -166,7 +202,7 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
             FROM lines
         ), fields AS (
             SELECT seq, {'line_text,' if extra else ''} raw,
-                   ltrim(f[1], chr(10)) AS ep, f[2] AS callid, f[3] AS queue,
+                   f[1] AS f1, f[2] AS callid, f[3] AS queue,
                    f[4] AS agent, f[5] AS event, f[6] AS d1, f[7] AS d2, f[8] AS d3,
                    f[9] AS d4, f[10] AS d5, f[11] AS d6, len(f) AS nf,
                    len(f) - 5 - CASE WHEN len(f) > 5 AND f[-1] = '' THEN 1 ELSE 0 END AS nd
@@ -174,32 +210,24 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
         ), timed AS (
             SELECT *,
                 CASE
-                    WHEN substr(ep, 5, 1) = '-' THEN epoch_us(timezone('{zone_sql}',
-                        try_strptime(ep, ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S'])))
+                    WHEN contains(f1, '-') THEN epoch_us(timezone('{zone_sql}',
+                        try_strptime(trim(f1, chr(10)),
+                                     ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S'])))
                     -- a BIGINT cast would round '….559080' to the next second
-                    WHEN contains(ep, '.') THEN round(try_cast(ep AS DOUBLE) * 1000000)::BIGINT
-                    ELSE try_cast(ep AS BIGINT) * 1000000
-                END AS ts0
+                    WHEN contains(f1, '.') THEN try_cast(round(try_cast(f1 AS DOUBLE) * 1000000) AS BIGINT)
+                    WHEN length(f1) <= 12 THEN try_cast(f1 AS BIGINT) * 1000000  -- no overflow
+                END AS ts0,
+                {roles}
             FROM fields
-        ), ranged AS (
+        ), valued AS (
             SELECT * EXCLUDE (ts0),
-                CASE WHEN ts0 BETWEEN 100000000000000 AND 9999999999000000 THEN ts0 END AS ts
+                CASE WHEN ts0 BETWEEN 100000000000000 AND 9999999999000000 THEN ts0 END AS ts,
+                {numbers}
             FROM timed
         )
         SELECT *, {check} AS bad,
-            -- seconds the data fields give, per event (null when absent or empty)
-            CASE event WHEN 'CONNECT' THEN try_cast(d1 AS DOUBLE)
-                       WHEN 'EXITWITHKEY' THEN try_cast(d4 AS DOUBLE)
-                       WHEN 'ENTERQUEUE' THEN NULL
-                       ELSE try_cast(d3 AS DOUBLE) END AS wait_v,
-            CASE WHEN event = 'CONNECT' THEN try_cast(d3 AS DOUBLE) END AS ring_v,
-            CASE WHEN event IN ('COMPLETECALLER', 'COMPLETEAGENT') THEN try_cast(d2 AS DOUBLE)
-                 WHEN event = 'ATTENDEDTRANSFER' AND d1 = 'LINK' THEN try_cast(d5 AS DOUBLE)
-                 WHEN event IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER')
-                     THEN try_cast(d4 AS DOUBLE) END AS talk_v,
-            CASE WHEN event IN ('COMPLETECALLER', 'COMPLETEAGENT') THEN try_cast(d1 AS DOUBLE)
-                 WHEN event = 'ATTENDEDTRANSFER' AND d1 = 'LINK' THEN try_cast(d4 AS DOUBLE)
-                 WHEN event IN ('TRANSFER', 'BLINDTRANSFER', 'ATTENDEDTRANSFER')
-                     THEN try_cast(d3 AS DOUBLE) END AS hold_v
-        FROM ranged
+            wait_n::DOUBLE AS wait_v, ring_n::DOUBLE AS ring_v,
+            talk_n::DOUBLE AS talk_v, hold_n::DOUBLE AS hold_v,
+            ltrim(f1, chr(10)) AS ep
+        FROM valued
     """
