@@ -31,9 +31,9 @@ from servicelevel.sources.anonymous_bank import (
     DEMO_DATA_DIR,
     FORMAT,
     NAME,
-    local_to_utc,
 )
 from servicelevel.sources.base import ParseResult, SourceChunk
+from servicelevel.sources.columns import local_to_utc
 from tests.conftest import REPO_ROOT, shared_data
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bank"

@@ -31,14 +31,14 @@ from servicelevel.model.enums import Outcome
 from servicelevel.model.tables import CONTACTS, UTC_TIMESTAMP
 from servicelevel.model.time import zone as parse_zone
 from servicelevel.sources import register_format
-from servicelevel.sources.anonymous_bank import (
+from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
+from servicelevel.sources.columns import (
     BoolArray,
     IntArray,
     compute_engine,
     local_to_utc,
     parse_times,
 )
-from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
 
 NAME = "mapped-csv"
 

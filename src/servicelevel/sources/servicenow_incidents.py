@@ -31,8 +31,8 @@ from servicelevel.errors import SourceFormatError
 from servicelevel.model.enums import Channel, Outcome
 from servicelevel.model.tables import CONTACTS, UTC_TIMESTAMP
 from servicelevel.sources import register_format
-from servicelevel.sources.anonymous_bank import IntArray, local_to_utc, parse_times, text_lines
 from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
+from servicelevel.sources.columns import IntArray, local_to_utc, parse_times, text_lines
 
 NAME = "servicenow-incidents"
 DEFAULT_ZONE = ZoneInfo("UTC")
