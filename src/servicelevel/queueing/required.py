@@ -98,85 +98,96 @@ def required_agents(
         raise InputError("; ".join(problems))
     fn = get_model(model)
     threshold = as_float_array(targets.threshold if targets.threshold is not None else 0.0)
-    a = as_float_array(traffic)
+    limits = {f: as_float_array(getattr(targets, f)) for f in targets.__dataclass_fields__
+              if f != "threshold" and getattr(targets, f) is not None}
     shape = np.broadcast_shapes(
-        a.shape, np.shape(aht), threshold.shape,
-        *(np.shape(getattr(targets, f)) for f in targets.__dataclass_fields__
-          if getattr(targets, f) is not None),
+        np.shape(traffic), np.shape(aht), threshold.shape,
+        *(v.shape for v in limits.values()),
         () if patience is None else np.shape(patience),
     )
-    a = np.broadcast_to(a, shape)
+
+    def flat(value: ArrayLike) -> FloatArray:
+        return np.broadcast_to(as_float_array(value), shape).ravel()
+
+    a, h, t = flat(traffic), flat(aht), flat(threshold)
+    wait_limit = None if patience is None else flat(patience)
+    limits = {f: flat(v) for f, v in limits.items()}
     if np.any(~(a >= 0.0)):
         raise InputError("traffic: every value must be >= 0")
 
-    def meets(agents: FloatArray) -> BoolArray:
-        perf = fn(a, agents, aht, threshold, patience=patience, abandons=abandons,
-                  answered_wait=targets.asa is not None)
-        return np.broadcast_to(targets.met(perf), shape)
+    def meets(agents: FloatArray, idx: IntArray) -> BoolArray:
+        perf = fn(a[idx], agents, h[idx], t[idx],
+                  patience=None if wait_limit is None else wait_limit[idx],
+                  abandons=abandons, answered_wait=targets.asa is not None)
+        subset = Targets(threshold=t[idx], **{f: v[idx] for f, v in limits.items()})
+        return np.broadcast_to(subset.met(perf), idx.shape)
 
-    failing = np.full(shape, -1.0)
+    failing = np.full(a.shape, -1.0)
     if model == "erlang_c":
         failing = np.where(a > 0.0, np.ceil(a) - 1.0, failing)
-    if model == "erlang_c" and targets.max_occupancy is not None:
+    if model == "erlang_c" and "max_occupancy" in limits:
         # without abandonment occupancy is exactly traffic / agents; under Erlang A the
         # abandons lower it, so no such bound holds there
-        by_occupancy = np.ceil(a / as_float_array(targets.max_occupancy) * (1.0 - 1e-12)) - 1.0
+        by_occupancy = np.ceil(a / limits["max_occupancy"] * (1.0 - 1e-12)) - 1.0
         failing = np.maximum(failing, by_occupancy)
     guess = np.ceil(a + np.sqrt(a))  # square-root staffing: usually a few agents away
-    return _smallest(meets, failing, guess)
+    return _smallest(meets, failing, guess).reshape(shape)
 
 
 def required_lines(traffic: ArrayLike, blocking: ArrayLike) -> IntArray:
     """The smallest number of lines (agents without a queue) with Erlang B blocking at
     most ``blocking``."""
-    a = as_float_array(traffic)
-    p = as_float_array(blocking)
+    a, p = np.broadcast_arrays(as_float_array(traffic), as_float_array(blocking))
     if np.any(~((p > 0.0) & (p <= 1.0))):
         raise InputError("blocking: a share in (0, 1] is needed")
-    shape = np.broadcast_shapes(a.shape, p.shape)
+    a_flat, p_flat = a.ravel(), p.ravel()
 
-    def meets(agents: FloatArray) -> BoolArray:
-        return np.broadcast_to(erlang_b(a, agents) <= p, shape)
+    def meets(agents: FloatArray, idx: IntArray) -> BoolArray:
+        return np.asarray(erlang_b(a_flat[idx], agents) <= p_flat[idx])
 
-    return _smallest(meets, np.full(shape, -1.0), np.ceil(a + np.sqrt(a)))
+    return _smallest(meets, np.full(a_flat.shape, -1.0),
+                     np.ceil(a_flat + np.sqrt(a_flat))).reshape(a.shape)
 
 
-def _smallest(meets: Callable[[FloatArray], BoolArray], failing: FloatArray,
+def _smallest(meets: Callable[[FloatArray, IntArray], BoolArray], failing: FloatArray,
               guess: FloatArray) -> IntArray:
     """Smallest integer above ``failing`` where the monotone predicate ``meets`` holds.
 
-    From ``guess``: gallop up (doubling steps) while the targets fail, or down while they
-    hold, until the answer is bracketed by a failing and a meeting number; then bisect.
+    From ``guess``: gallop down (doubling steps) while the targets hold, or up while they
+    fail, until the answer is bracketed by a failing and a meeting number; then bisect.
+    ``meets(agents, idx)`` evaluates only the cases ``idx`` still searched.
     """
     lo = failing.astype(np.float64)
-    hi = np.maximum(np.broadcast_to(guess, lo.shape), lo + 1.0)
-    ok = meets(hi)
-    step = np.ones_like(lo)
-    down = ok & (hi - lo > 1.0)
-    while down.any():
-        candidate = np.where(down, np.maximum(hi - step, lo + 1.0), hi)
-        holds = meets(candidate)
-        lo = np.where(down & ~holds, candidate, lo)
-        hi = np.where(down & holds, candidate, hi)
-        step = np.where(down & holds, step * 2.0, step)
-        down = down & holds & (hi - lo > 1.0)
-    gap = np.ones_like(lo)
-    while not ok.all():
-        if np.any(hi[~ok] > _LIMIT):
+    hi = np.maximum(guess, lo + 1.0)
+    ok = meets(hi, np.arange(lo.size))
+    idx = np.flatnonzero(ok & (hi - lo > 1.0))
+    step = np.ones(idx.size)
+    while idx.size:
+        candidate = np.maximum(hi[idx] - step, lo[idx] + 1.0)
+        holds = meets(candidate, idx)
+        lo[idx[~holds]] = candidate[~holds]
+        hi[idx[holds]] = candidate[holds]
+        idx, step = idx[holds], step[holds] * 2.0
+        keep = hi[idx] - lo[idx] > 1.0
+        idx, step = idx[keep], step[keep]
+    idx = np.flatnonzero(~ok)
+    gap = np.ones(idx.size)
+    while idx.size:
+        if np.any(hi[idx] > _LIMIT):
             raise InputError(
                 "targets cannot be met with any number of agents; relax them (e.g. a "
                 "service level below 1 or a longer threshold)"
             )
-        lo = np.where(ok, lo, hi)
-        gap = np.where(ok, gap, gap * 2.0)
-        hi = np.where(ok, hi, lo + gap)
-        ok = meets(hi)
-    while True:
-        active = hi - lo > 1.0
-        if not active.any():
-            break
-        mid = np.where(active, np.floor(0.5 * (lo + hi)), hi)
-        ok = meets(mid)
-        hi = np.where(active & ok, mid, hi)
-        lo = np.where(active & ~ok, mid, lo)
+        lo[idx] = hi[idx]
+        gap = gap * 2.0
+        hi[idx] = lo[idx] + gap
+        holds = meets(hi[idx], idx)
+        idx, gap = idx[~holds], gap[~holds]
+    idx = np.flatnonzero(hi - lo > 1.0)
+    while idx.size:
+        mid = np.floor(0.5 * (lo[idx] + hi[idx]))
+        holds = meets(mid, idx)
+        hi[idx[holds]] = mid[holds]
+        lo[idx[~holds]] = mid[~holds]
+        idx = idx[hi[idx] - lo[idx] > 1.0]
     return hi.astype(np.int64)
