@@ -60,17 +60,15 @@ class AsteriskQueueLogFormat:
             con.register("lines", lines.table)
             con.register("carried", carried_table(carry["calls"] if carry else []))
             offset = len(carry["calls"]) if carry else 0  # carried events come first
-            con.execute(
-                "CREATE TEMP VIEW events AS "
-                + events_sql(
-                    has_cr=lines.has_cr, has_control=lines.has_control, zone=zone,
-                    offset=offset,
-                )
+            sql = events_sql(
+                has_cr=lines.has_cr, has_control=lines.has_control, zone=zone, offset=offset
             )
+            con.execute("CREATE TEMP VIEW events AS " + sql)
             pairing = pair_calls(
                 con, chunk.tenant, NAME, (*AGENT_EVENTS, *REFUSAL_EVENTS)
             )
             on_contact = _on_contact(con)
+            others = _lines_detail(con, lines.table, pairing.others, offset, sql)
         finally:
             con.close()
 
@@ -80,7 +78,7 @@ class AsteriskQueueLogFormat:
         excluded = pairing.orphans
         blank = 0
         bad_rows: list[dict[str, Any]] = []
-        for row in pairing.others:
+        for row in others:
             seq = int(row["seq"]) - offset
             if seq in lines.blanked:
                 continue
@@ -147,6 +145,20 @@ class AsteriskQueueLogFormat:
             excluded=excluded,
             carry=new_carry,
         )
+
+
+def _lines_detail(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, seqs: list[int], offset: int, sql: str
+) -> list[dict[str, Any]]:
+    """Every field of the few lines Python handles, read again from those lines only."""
+    if not seqs:
+        return []
+    chosen = table.take(pa.array([seq - offset for seq in seqs], pa.int64()))
+    con.register("lines", chosen)
+    relation = con.sql(
+        f"SELECT *, ltrim(f1, chr(10)) AS ep FROM ({sql}) ORDER BY seq"
+    )
+    return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
 def _on_contact(con: duckdb.DuckDBPyConnection) -> pa.Table:

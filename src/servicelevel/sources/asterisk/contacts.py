@@ -61,24 +61,20 @@ _CALLS = f"""(
 )"""
 
 # One pass over the lines: good call events are grouped per (callid, queue); every line
-# Python must see (bad lines, member and refusal events) is a group of its own (keyed by
-# its position), so the lines are split and checked once.
+# Python must see (bad lines, member and refusal events) is a group of its own, keyed by
+# its position, so that the lines are split and checked once. Their fields are read
+# afterwards from those few lines only.
 _ONE_PASS = f"""
-    SELECT callid, queue, own AS key_seq, {{aggregates}},
-           any_value({{{{'seq': seq, 'ts': ts, 'callid': callid, 'queue': queue,
-                       'agent': agent, 'event': event, 'd1': d1, 'd2': d2, 'd3': d3,
-                       'd4': d4, 'd5': d5, 'nf': nf, 'nd': nd, 'ep': ep, 'raw': raw,
-                       'bad': bad}}}}) FILTER (own IS NOT NULL) AS other
+    SELECT callid, queue, own AS key_seq, {{aggregates}}
     FROM (
-        SELECT seq, ts, callid, queue, agent, event, d1, d2, d3, d4, d5, nf, nd, ep, raw, bad,
-               wait_v, ring_v, talk_v, hold_v,
+        SELECT seq, ts, callid, queue, agent, event, d2, wait_v, ring_v, talk_v, hold_v,
                CASE WHEN bad IS NULL AND event IN ({sql_list(CALL_EVENTS)}) THEN NULL
                     ELSE seq END AS own
         FROM events
         WHERE bad IS NOT NULL OR event IN ({{wanted}})
         UNION ALL
-        SELECT seq, ts, callid, queue, agent, event, NULL, d2, NULL, NULL, NULL, NULL, NULL,
-               NULL, NULL, NULL, wait_v, ring_v, NULL, NULL, NULL FROM carried
+        SELECT seq, ts, callid, queue, agent, event, d2, wait_v, ring_v, NULL, NULL, NULL
+        FROM carried
     )
     GROUP BY callid, queue, own
 """
@@ -134,7 +130,7 @@ class Pairing:
     contacts: pa.Table  # CONTACTS columns (not yet conformed)
     carry: list[list[Any]]  # call events of still-open stays (EVENT_COLUMNS order)
     orphans: int  # call events with no ENTERQUEUE before them in the data or the carry
-    others: list[dict[str, Any]]  # bad lines and wanted non-call events, in file order
+    others: list[int]  # seq of bad lines and wanted non-call events, in file order
 
 
 def carried_table(carry_events: list[list[Any]]) -> pa.Table:
@@ -161,10 +157,9 @@ def pair_calls(
             aggregates=_AGGREGATES, wanted=sql_list((*CALL_EVENTS, *wanted))
         )
     )
-    relation = con.sql(
-        "SELECT unnest(other) FROM grouped WHERE key_seq IS NOT NULL ORDER BY key_seq"
-    )
-    others = [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
+    own = con.execute(
+        "SELECT key_seq FROM grouped WHERE key_seq IS NOT NULL ORDER BY key_seq"
+    ).fetchall()
     con.execute(
         "CREATE OR REPLACE TEMP VIEW simple AS SELECT * FROM grouped WHERE key_seq IS NULL"
     )
@@ -204,7 +199,7 @@ def pair_calls(
         )
     contacts = con.sql(_CONTACTS, params={"tenant": tenant, "source": source}).to_arrow_table()
     carry = _open_events(con)
-    return Pairing(contacts, carry, orphans, others)
+    return Pairing(contacts, carry, orphans, [int(row[0]) for row in own])
 
 
 def _open_events(con: duckdb.DuckDBPyConnection) -> list[list[Any]]:

@@ -145,10 +145,11 @@ def _check_expression() -> str:
     wrapup_raw = "CASE WHEN event = 'WRAPUPSTART' THEN d1 END"
     return f"""
         CASE
-            WHEN nf = 1 AND trim(f1, chr(10)) = '' THEN 'blank:'
-            WHEN starts_with(ltrim(f1, chr(10)), '#') THEN 'comment:'
-            WHEN nf < 5 THEN 'fields:'
-            WHEN ts IS NULL THEN 'epoch:'
+            WHEN nf < 5 OR ts IS NULL THEN CASE
+                WHEN nf = 1 AND trim(f1, chr(10)) = '' THEN 'blank:'
+                WHEN starts_with(ltrim(f1, chr(10)), '#') THEN 'comment:'
+                WHEN nf < 5 THEN 'fields:'
+                ELSE 'epoch:' END
             WHEN event = 'ENTERQUEUE' THEN CASE WHEN {no_key} THEN 'key:' END
             WHEN event IN ({sql_list((*CALL_EVENTS, *QUIET_EVENTS))}) THEN CASE
                 WHEN event <> 'RINGNOANSWER' AND event <> 'RINGCANCELED' AND {no_key}
@@ -214,7 +215,8 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
                         try_strptime(trim(f1, chr(10)),
                                      ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S'])))
                     -- a BIGINT cast would round '….559080' to the next second
-                    WHEN contains(f1, '.') THEN try_cast(round(try_cast(f1 AS DOUBLE) * 1000000) AS BIGINT)
+                    WHEN contains(f1, '.')
+                        THEN try_cast(round(try_cast(f1 AS DOUBLE) * 1000000) AS BIGINT)
                     WHEN length(f1) <= 12 THEN try_cast(f1 AS BIGINT) * 1000000  -- no overflow
                 END AS ts0,
                 {roles}
@@ -227,7 +229,6 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
         )
         SELECT *, {check} AS bad,
             wait_n::DOUBLE AS wait_v, ring_n::DOUBLE AS ring_v,
-            talk_n::DOUBLE AS talk_v, hold_n::DOUBLE AS hold_v,
-            ltrim(f1, chr(10)) AS ep
+            talk_n::DOUBLE AS talk_v, hold_n::DOUBLE AS hold_v
         FROM valued
     """
