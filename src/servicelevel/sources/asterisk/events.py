@@ -214,10 +214,12 @@ def events_sql(*, has_cr: bool, has_control: bool, zone: str, offset: int = 0) -
                     WHEN contains(f1, '-') THEN epoch_us(timezone('{zone_sql}',
                         try_strptime(trim(f1, chr(10)),
                                      ['%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S'])))
+                    -- casts would also take ' 12', '+12' or '1e9': digits only
+                    WHEN NOT regexp_full_match(f1, '\\n?[0-9]{{1,11}}([.][0-9]{{1,6}})?') THEN NULL
                     -- a BIGINT cast would round '….559080' to the next second
                     WHEN contains(f1, '.')
                         THEN try_cast(round(try_cast(f1 AS DOUBLE) * 1000000) AS BIGINT)
-                    WHEN length(f1) <= 12 THEN try_cast(f1 AS BIGINT) * 1000000  -- no overflow
+                    ELSE try_cast(f1 AS BIGINT) * 1000000
                 END AS ts0,
                 {roles}
             FROM fields
