@@ -745,3 +745,26 @@ def test_mutated_lines_never_crash_and_bad_lines_are_quarantined(
             assert number in quarantined, line
     total = result.rows_read
     assert len(quarantined) <= total
+
+
+# -- through the store: a growing log read in two parts equals one read ---------------------
+
+
+def test_growing_log_through_the_store_equals_one_read(tmp_path: Any) -> None:
+    from servicelevel.store import Store
+    from servicelevel.store.ingest import ingest_paths
+
+    data = shared_data("asterisk_queue_log", "pbxware_2018", "queue_log").read_bytes()
+    lines = data.splitlines(keepends=True)
+    log = tmp_path / "queue_log"
+    log.write_bytes(b"".join(lines[:500]) + lines[500][:20])  # the writer is mid-line
+    store = Store.open(":memory:")
+    ingest_paths(store, "asterisk-queue-log", [log], tenant="t")
+    log.write_bytes(data)
+    grown = ingest_paths(store, "asterisk-queue-log", [log], tenant="t")
+    assert grown.files[0].status == "grown" and grown.total("quarantined") == 0
+    whole = parse(data)
+    for name, canonical in (("contacts", CONTACTS), ("agent_states", AGENT_STATES)):
+        order = [(key, "ascending") for key in canonical.key]
+        stored = store.table(name).cast(canonical.schema).sort_by(order)
+        assert stored.equals(whole.tables[name].sort_by(order)), name
