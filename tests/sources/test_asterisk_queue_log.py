@@ -203,6 +203,11 @@ def test_wazo_refusals_map_to_outcomes() -> None:
     assert {c["wait_s"] for c in contacts(parse(text))} == {0.0}
 
 
+def test_refusal_at_the_instant_of_an_entry_does_not_duplicate_the_contact() -> None:
+    result = parse("1000000000|1.1|q|NONE|ENTERQUEUE||555|1\n1000000000|1.1|q|NONE|FULL\n")
+    assert [c["outcome"] for c in contacts(result)] == ["waiting"]  # keys stay unique
+
+
 def test_abandon_and_timeout_wait_is_data3() -> None:
     text = (
         "1000000000|1.1|q|NONE|ENTERQUEUE||555|1\n"

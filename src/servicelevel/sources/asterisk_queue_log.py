@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from servicelevel.model.tables import AGENT_STATES, CONTACTS
 from servicelevel.sources import register_format
@@ -115,8 +116,10 @@ class AsteriskQueueLogFormat:
         contacts = pairing.contacts
         if refusals:
             extra = pa.Table.from_pylist(list(refusals.values()))
+            # A refusal sharing its id with a stay (same call, queue and instant) yields.
+            taken = pc.is_in(extra["contact_id"], value_set=contacts["contact_id"])
             contacts = pa.concat_tables(
-                [CONTACTS.conform(contacts), CONTACTS.conform(extra)]
+                [CONTACTS.conform(contacts), CONTACTS.conform(extra.filter(pc.invert(taken)))]
             )
         agent_rows = states.table(chunk.tenant, NAME)
         new_carry: Carry = {
