@@ -58,6 +58,8 @@ class AsteriskQueueLogFormat:
         carry = carry if carry and carry.get("version") == CARRY_VERSION else None
         con = duckdb.connect()
         try:
+            con.execute("SET preserve_insertion_order = false")  # rows are keyed, not ordered
+            con.execute("SET enable_progress_bar = false")  # a library prints nothing
             con.register("lines", lines.table)
             con.register("carried", carried_table(carry["calls"] if carry else []))
             offset = len(carry["calls"]) if carry else 0  # carried events come first

@@ -6,9 +6,10 @@ ENTERQUEUE at or before it (ordered by time, then by position in the file), as W
 pairs. The first exit event (CONNECT, ABANDON, EXITWITH*, EXITEMPTY/LEAVEEMPTY,
 WITHDRAW) decides the outcome; the first COMPLETE* or *TRANSFER ends an answered call.
 
-Almost every (callid, queue) holds one ENTERQUEUE, so one hash aggregation pairs the
-bulk; only keys entered more than once, or with events before their ENTERQUEUE, go
-through a window that numbers the stays.
+Almost every (callid, queue) holds one ENTERQUEUE followed by at most one exit and one
+end event, so one hash aggregation pairs the bulk with no ordering at all; only the other
+keys (entered more than once, events before the ENTERQUEUE, several exits such as
+Wazo's EXITEMPTY + LEAVEEMPTY) go through a window that numbers the stays.
 """
 
 from __future__ import annotations
@@ -41,16 +42,32 @@ EVENT_SCHEMA = pa.schema(
     + [("wait_v", pa.float64()), ("ring_v", pa.float64())]
 )
 
+_EXIT = f"event IN ({sql_list(EXIT_EVENTS)})"
+_END = f"event IN ({sql_list(END_EVENTS)})"
+_ENTER_STRUCT = "{'ts': ts, 'caller': d2, 'seq': seq}"
+_EXIT_STRUCT = "{'event': event, 'ts': ts, 'agent': agent, 'wait': wait_v, 'ring': ring_v}"
+_END_STRUCT = "{'event': event, 'ts': ts, 'agent': agent, 'talk': talk_v, 'hold': hold_v}"
+
+# The bulk: a key with one ENTERQUEUE first, at most one exit and one end event needs
+# no ordering at all (any_value is exact, and cheaper than arg_min).
+_BULK_AGGREGATES = f"""
+    count_if(event = 'ENTERQUEUE') AS n_enter, count_if({_EXIT}) AS n_exit,
+    count_if({_END}) AS n_end, min(ts) AS first_ts, min(seq) AS first_seq,
+    any_value({_ENTER_STRUCT}) FILTER (event = 'ENTERQUEUE') AS enter,
+    any_value({_EXIT_STRUCT}) FILTER ({_EXIT}) AS ex,
+    any_value({_END_STRUCT}) FILTER ({_END}) AS fin
+"""
+# Nothing before the ENTERQUEUE (earliest time and earliest position), one of each.
+_BULK = (
+    "n_enter = 1 AND n_exit <= 1 AND n_end <= 1 "
+    "AND first_ts = enter.ts AND first_seq = enter.seq"
+)
+# The rest, per stay: the first of each kind by (time, position).
 _ORD = "(ts::HUGEINT * 4294967296 + seq)"
-_AGGREGATES = f"""
-    count_if(event = 'ENTERQUEUE') AS n_enter,
-    min({_ORD}) AS first_ord,
-    min({_ORD}) FILTER (event = 'ENTERQUEUE') AS enter_ord,
-    arg_min({{'ts': ts, 'caller': d2}}, {_ORD}) FILTER (event = 'ENTERQUEUE') AS enter,
-    arg_min({{'event': event, 'ts': ts, 'agent': agent, 'wait': wait_v, 'ring': ring_v}},
-            {_ORD}) FILTER (event IN ({sql_list(EXIT_EVENTS)})) AS ex,
-    arg_min({{'event': event, 'ts': ts, 'agent': agent, 'talk': talk_v, 'hold': hold_v}},
-            {_ORD}) FILTER (event IN ({sql_list(END_EVENTS)})) AS fin
+_STAY_AGGREGATES = f"""
+    arg_min({_ENTER_STRUCT}, {_ORD}) FILTER (event = 'ENTERQUEUE') AS enter,
+    arg_min({_EXIT_STRUCT}, {_ORD}) FILTER ({_EXIT}) AS ex,
+    arg_min({_END_STRUCT}, {_ORD}) FILTER ({_END}) AS fin
 """
 
 _CALLS = f"""(
@@ -154,7 +171,7 @@ def pair_calls(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE grouped AS "
         + _ONE_PASS.format(
-            aggregates=_AGGREGATES, wanted=sql_list((*CALL_EVENTS, *wanted))
+            aggregates=_BULK_AGGREGATES, wanted=sql_list((*CALL_EVENTS, *wanted))
         )
     )
     own = con.execute(
@@ -163,28 +180,27 @@ def pair_calls(
     con.execute(
         "CREATE OR REPLACE TEMP VIEW simple AS SELECT * FROM grouped WHERE key_seq IS NULL"
     )
-    complex_keys = con.execute(
-        "SELECT count(*) FROM simple WHERE n_enter <> 1 OR first_ord <> enter_ord"
-    ).fetchone()
+    complex_keys = con.execute(f"SELECT count(*) FROM simple WHERE NOT ({_BULK})").fetchone()
     orphans = 0
     if complex_keys and complex_keys[0]:
-        # Keys entered more than once (or with events before the entry): number the stays.
+        # Keys entered more than once, with events before the entry or several exits or
+        # ends: number the stays and take the first of each kind in order.
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE numbered AS
             SELECT c.*, sum(CASE WHEN event = 'ENTERQUEUE' THEN 1 ELSE 0 END) OVER (
                 PARTITION BY callid, queue ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS stay
             FROM {_CALLS} c SEMI JOIN (SELECT callid, queue FROM simple
-                WHERE n_enter <> 1 OR first_ord <> enter_ord) k USING (callid, queue)"""
+                WHERE NOT ({_BULK})) k USING (callid, queue)"""
         )
         row = con.execute("SELECT count(*) FROM numbered WHERE stay = 0").fetchone()
         orphans = int(row[0]) if row else 0
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE stays AS
             SELECT callid, queue, enter, ex, fin, false AS superseded FROM simple
-            WHERE n_enter = 1 AND first_ord = enter_ord
+            WHERE {_BULK}
             UNION ALL
             SELECT callid, queue, enter, ex, fin, superseded FROM (
-                SELECT callid, queue, stay, {_AGGREGATES},
+                SELECT callid, queue, stay, {_STAY_AGGREGATES},
                        stay < max(stay) OVER (PARTITION BY callid, queue) AS superseded
                 FROM numbered WHERE stay > 0 GROUP BY callid, queue, stay
             )
