@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
@@ -27,6 +28,10 @@ _TINY = 1e-300
 _EPS = 1e-16
 _CF_MAX_ITER = 100_000
 _SERIES_MAX_ITER = 100_000
+# compiled kernels take contiguous float64 vectors; compiled (or loaded from the cache)
+# at import, so that no call pays for compilation
+_KERNEL_3 = "void(float64[::1], float64[::1], float64[::1])"
+_KERNEL_4 = "void(float64[::1], float64[::1], float64[::1], float64[::1])"
 
 
 def log_scale(x: FloatArray, a: FloatArray) -> FloatArray:
@@ -56,25 +61,39 @@ def _upper_gamma_cf(s: FloatArray, a: FloatArray) -> FloatArray:
 
     Converges quickly for ``a > s - 1``; used only there.
     """
-    b = a + 1.0 - s
-    c = np.full_like(a, 1.0 / _TINY)
-    d = 1.0 / b
-    h = d.copy()
-    active = np.ones(a.shape, dtype=bool)
-    for i in range(1, _CF_MAX_ITER):
-        an = -i * (i - s)
-        b = b + 2.0
-        d = an * d + b
-        d = np.where(np.abs(d) < _TINY, _TINY, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < _TINY, _TINY, c)
-        d = 1.0 / d
-        delta = d * c
-        h = np.where(active, h * delta, h)
-        active &= np.abs(delta - 1.0) > _EPS
-        if not active.any():
-            break
+    s, a = np.broadcast_arrays(np.asarray(s, dtype=np.float64), np.asarray(a, dtype=np.float64))
+    h = np.empty(a.shape, dtype=np.float64)
+    _upper_gamma_cf_kernel(np.ascontiguousarray(s).ravel(), np.ascontiguousarray(a).ravel(),
+                           h.reshape(-1))
     return h
+
+
+@numba.njit(_KERNEL_3, cache=True, nogil=True)
+def _upper_gamma_cf_kernel(
+    s: FloatArray, a: FloatArray, out: FloatArray
+) -> None:  # pragma: no cover
+    """Element by element, the Lentz iteration of ``_upper_gamma_cf`` (compiled)."""
+    for k in range(a.size):
+        sk = s[k]
+        b = a[k] + 1.0 - sk
+        c = 1.0 / _TINY
+        d = 1.0 / b
+        h = d
+        for i in range(1, _CF_MAX_ITER):
+            an = -i * (i - sk)
+            b = b + 2.0
+            d = an * d + b
+            if abs(d) < _TINY:
+                d = _TINY
+            c = b + an / c
+            if abs(c) < _TINY:
+                c = _TINY
+            d = 1.0 / d
+            delta = d * c
+            h = h * delta
+            if not abs(delta - 1.0) > _EPS:
+                break
+        out[k] = h
 
 
 def log_inv_erlang_b(x: FloatArray, a: FloatArray) -> FloatArray:
@@ -135,15 +154,31 @@ def log_kummer_m(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 def _kummer_series(a: FloatArray, b: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``(J-1)/b`` and ``J-K`` by their series, for ``b`` below about ``a``."""
-    term = 1.0 / (a + 1.0)  # t_j / b for j = 1
-    m = term.copy()
-    n = 1.0 / (a + 1.0) + b * term * 2.0 / (a + 2.0)  # j = 0 and j = 1 terms of J - K
-    active = np.ones(a.shape, dtype=bool)
-    for j in range(1, _SERIES_MAX_ITER):
-        term = term * b / (a + j + 1.0)
-        m = m + np.where(active, term, 0.0)
-        n = n + np.where(active, b * term * (j + 2.0) / (a + j + 2.0), 0.0)
-        active &= (term > _EPS * m) | (b * term * (j + 2.0) / (a + j + 2.0) > _EPS * n)
-        if not active.any():
-            break
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    m = np.empty(a.shape, dtype=np.float64)
+    n = np.empty(a.shape, dtype=np.float64)
+    _kummer_series_kernel(np.ascontiguousarray(a).ravel(), np.ascontiguousarray(b).ravel(),
+                          m.reshape(-1), n.reshape(-1))
     return m, n
+
+
+@numba.njit(_KERNEL_4, cache=True, nogil=True)
+def _kummer_series_kernel(a: FloatArray, b: FloatArray, m_out: FloatArray,
+                          n_out: FloatArray) -> None:  # pragma: no cover
+    """Element by element, the series of ``_kummer_series`` (compiled), summed until both
+    terms fall below ``_EPS`` of their sums."""
+    for k in range(a.size):
+        ak = a[k]
+        bk = b[k]
+        term = 1.0 / (ak + 1.0)  # t_j / b for j = 1
+        m = term
+        n = 1.0 / (ak + 1.0) + bk * term * 2.0 / (ak + 2.0)  # j = 0 and 1 terms of J - K
+        for j in range(1, _SERIES_MAX_ITER):
+            term = term * bk / (ak + j + 1.0)
+            m = m + term
+            n_term = bk * term * (j + 2.0) / (ak + j + 2.0)
+            n = n + n_term
+            if not (term > _EPS * m or n_term > _EPS * n):
+                break
+        m_out[k] = m
+        n_out[k] = n
