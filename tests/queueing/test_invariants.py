@@ -190,3 +190,26 @@ def test_one_hundred_thousand_agents_without_overflow(model: str) -> None:
     assert 0 < big < 1
     assert float(erlang_b(1e5, 1e5)) == pytest.approx(
         erlang_b_recursion(1e5, 100_000), rel=1e-10)
+
+
+@pytest.mark.parametrize("model", ["erlang_c", "erlang_a"])
+def test_required_agents_for_many_cases_equals_one_case_at_a_time(model: str) -> None:
+    rng = np.random.default_rng(21)
+    size = 60
+    traffic = np.exp(rng.uniform(np.log(0.2), np.log(2000.0), size))
+    aht = rng.uniform(30.0, 900.0, size)
+    patience = rng.uniform(10.0, 900.0, size)
+    level = rng.uniform(0.3, 0.95, size)
+    threshold = rng.uniform(0.0, 60.0, size)
+    abandon = np.where(rng.random(size) < 0.3, rng.uniform(0.01, 0.2, size), 1.0)
+    together = required_agents(
+        traffic, aht, Targets(service_level=level, threshold=threshold,
+                              abandon_probability=abandon),
+        model=model, patience=patience)
+    one_by_one = [
+        int(required_agents(traffic[i], aht[i], Targets(
+            service_level=level[i], threshold=threshold[i],
+            abandon_probability=abandon[i]), model=model, patience=patience[i]))
+        for i in range(size)
+    ]
+    np.testing.assert_array_equal(together, one_by_one)
