@@ -1,7 +1,14 @@
 """servicelevel: service level management for contact centers.
 
-The public API is listed here, and ``tests/test_exported_members.py`` fails when it drifts.
+The public API is listed here, and ``tests/test_exported_members.py`` fails when it
+drifts. Names load on first use, so ``import servicelevel`` (and the ``slm`` command)
+stays fast: the metric engine, the store and the queueing maths import only when asked.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from servicelevel.errors import (
     ContractError,
@@ -14,6 +21,54 @@ from servicelevel.errors import (
 
 __version__ = "0.1.0"
 
+#: Public name -> module that defines it.
+_LAZY: dict[str, str] = {
+    # model
+    "CANONICAL_TABLES": "servicelevel.model",
+    "CanonicalTable": "servicelevel.model",
+    "Outcome": "servicelevel.model",
+    "AgentState": "servicelevel.model",
+    "Channel": "servicelevel.model",
+    "parse_duration": "servicelevel.model.time",
+    # sources
+    "SourceFormat": "servicelevel.sources",
+    "SourceChunk": "servicelevel.sources",
+    "ParseResult": "servicelevel.sources",
+    "QuarantinedLine": "servicelevel.sources",
+    "register_format": "servicelevel.sources",
+    "get_format": "servicelevel.sources",
+    "formats": "servicelevel.sources",
+    # store
+    "Store": "servicelevel.store",
+    "IngestSummary": "servicelevel.store",
+    "ingest_paths": "servicelevel.store",
+    # metrics
+    "Metric": "servicelevel.metrics",
+    "Parameter": "servicelevel.metrics",
+    "KpiQuery": "servicelevel.metrics",
+    "KpiRow": "servicelevel.metrics",
+    "MetricRequest": "servicelevel.metrics",
+    "PeriodSpec": "servicelevel.metrics",
+    "BusinessHours": "servicelevel.metrics",
+    "compute": "servicelevel.metrics",
+    "get_metric": "servicelevel.metrics",
+    "metrics": "servicelevel.metrics",
+    # contracts
+    "Contract": "servicelevel.sla",
+    "load_contract": "servicelevel.sla",
+    "check": "servicelevel.sla",
+    "scorecard": "servicelevel.sla",
+    # queueing and planning
+    "erlang_b": "servicelevel.queueing",
+    "erlang_c": "servicelevel.queueing",
+    "performance": "servicelevel.queueing",
+    "required_agents": "servicelevel.queueing",
+    "Targets": "servicelevel.queueing",
+    "staff": "servicelevel.planning",
+    "staffing_plan": "servicelevel.planning",
+    "cost_curve": "servicelevel.planning",
+}
+
 __all__ = [
     "ContractError",
     "InputError",
@@ -22,4 +77,18 @@ __all__ = [
     "StoreError",
     "UnknownNameError",
     "__version__",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'servicelevel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
