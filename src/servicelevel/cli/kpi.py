@@ -151,13 +151,15 @@ def kpi(
     end: Annotated[str | None, typer.Option("--to", help="Last day, included.")] = None,
     tenant: TenantOption = None,
     output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    engine: Annotated[str, typer.Option(help="Engine to compute on.")] = "duckdb",
+    engine: Annotated[str, typer.Option(help="Engine to compute on: duckdb or spark.")] = "duckdb",
+    spark_master: Annotated[str, typer.Option(
+        "--spark-master", help="Spark master URL with --engine spark.")] = "local[2]",
 ) -> None:
     """Compute metrics per period and group."""
     if output not in FORMATS:
         raise InputError(f"--format: {output!r} is not one of {', '.join(FORMATS)}")
     query = build_query(metrics, param or [], period, by, tz, start, end, tenant)
-    rows = compute(open_tables(engine, db_path(db)), query)
+    rows = compute(open_tables(engine, db_path(db), spark_master=spark_master), query)
     rendered = render(rows, output)
     if isinstance(rendered, str):
         typer.echo(rendered, nl=not rendered.endswith("\n"))

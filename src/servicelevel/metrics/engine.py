@@ -133,7 +133,9 @@ def compute(tables: TableSource, query: KpiQuery) -> list[KpiRow]:
             prepared = request.metric.prepare(tables, window, request.params)
             rows.extend(_compute_table(prepared, PERIOD_AT, [request], query))
     order = {request.metric.key: i for i, request in enumerate(query.metrics)}
-    rows.sort(key=lambda r: (r.period_start, _sortable(r.group), order[r.metric]))
+    # By instant: the two 02:30 of an autumn night compare equal as wall-clock times.
+    rows.sort(key=lambda r: (r.period_start.astimezone(UTC), _sortable(r.group),
+                             order[r.metric]))
     return rows
 
 
@@ -197,12 +199,13 @@ def _compute_table(
             aggregates[f"m{index}_{component}"] = expression
     result = grouped.aggregate(**aggregates).to_pyarrow().to_pylist()
 
+    # Keyed by UTC instant: the two 02:30 of an autumn night are equal as local times.
     found: dict[tuple[datetime, tuple[tuple[str, Any], ...]], dict[str, Any]] = {}
     for record in result:
         start = period_start(query.period, int(record["_period_key"]),
                              int(record["_period_offset"]), query.tz)
         group = tuple((name, record[name]) for name in query.by)
-        found[(start, group)] = record
+        found[(start.astimezone(UTC), group)] = record
     every_group = sorted({g for _, g in found}, key=_sortable) or [
         tuple((name, None) for name in query.by)
     ]
@@ -210,15 +213,16 @@ def _compute_table(
     rows = []
     for start in periods_between(query.period, lower, last, query.tz):
         for group in every_group:
-            record = found.get((start, group))
+            record = found.get((start.astimezone(UTC), group))
             for index, request in enumerate(requests):
                 rows.append(_row(start, group, index, request.metric, record))
     # Repeated autumn intervals that periods_between cannot enumerate still count.
-    listed = {(r.period_start, r.group) for r in rows}
+    listed = {(r.period_start.astimezone(UTC), r.group) for r in rows}
     for (start, group), record in found.items():
         if (start, group) not in listed:
             for index, request in enumerate(requests):
-                rows.append(_row(start, group, index, request.metric, record))
+                rows.append(_row(start.astimezone(query.tz), group, index, request.metric,
+                                 record))
     return rows
 
 
