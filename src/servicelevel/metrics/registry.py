@@ -36,6 +36,7 @@ import ibis.expr.types as ir
 
 from servicelevel.errors import InputError, UnknownNameError
 from servicelevel.metrics.periods import Window
+from servicelevel.registry import Registry
 
 
 class Kind(StrEnum):
@@ -190,42 +191,22 @@ class Metric:
         return None if result is None else float(result)
 
 
-_METRICS: dict[str, Metric] = {}
+# Each built-in module registers its metrics on import.
+_METRICS: Registry[Metric] = Registry(
+    "metric",
+    [f"servicelevel.metrics.{module}"
+     for module in ("efficiency", "handling", "quality", "workforce", "demand")],
+)
 
 
 def register(metric: Metric) -> Metric:
     """Add a metric to the registry (built-ins use this too)."""
-    if metric.key in _METRICS:
-        raise ValueError(f"metric {metric.key!r} is already registered")
-    _METRICS[metric.key] = metric
-    return metric
+    return _METRICS.add(metric.key, metric)
 
 
 def get_metric(key: str) -> Metric:
-    _load_builtins()
-    try:
-        return _METRICS[key]
-    except KeyError:
-        raise UnknownNameError("metric", key, _METRICS) from None
+    return _METRICS.get(key)
 
 
 def metrics() -> dict[str, Metric]:
-    _load_builtins()
-    return dict(_METRICS)
-
-
-_BUILTINS_LOADED = False
-
-# Each module registers its metrics on import.
-_BUILTIN_MODULES: tuple[str, ...] = ("efficiency", "handling", "quality", "workforce", "demand")
-
-
-def _load_builtins() -> None:
-    global _BUILTINS_LOADED
-    if _BUILTINS_LOADED:
-        return
-    _BUILTINS_LOADED = True
-    import importlib
-
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(f"servicelevel.metrics.{module}")
+    return _METRICS.all()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servicelevel.errors import UnknownNameError
+from servicelevel.registry import Registry
 from servicelevel.sources.base import (
     Carry,
     ParseResult,
@@ -11,51 +11,26 @@ from servicelevel.sources.base import (
     SourceFormat,
 )
 
-_FORMATS: dict[str, SourceFormat] = {}
+# Each built-in module calls register_format() on import.
+_FORMATS: Registry[SourceFormat] = Registry(
+    "input format",
+    [f"servicelevel.sources.{module}"
+     for module in ("anonymous_bank", "servicenow_incidents", "mapped_csv", "asterisk_queue_log")],
+)
 
 
 def register_format(source_format: SourceFormat) -> SourceFormat:
     """Add a format to the registry (built-ins use this too)."""
-    if source_format.name in _FORMATS:
-        raise ValueError(f"format {source_format.name!r} is already registered")
-    _FORMATS[source_format.name] = source_format
-    return source_format
+    return _FORMATS.add(source_format.name, source_format)
 
 
 def get_format(name: str) -> SourceFormat:
-    _load_builtins()
-    try:
-        return _FORMATS[name]
-    except KeyError:
-        raise UnknownNameError("input format", name, _FORMATS) from None
+    return _FORMATS.get(name)
 
 
 def formats() -> dict[str, SourceFormat]:
-    _load_builtins()
-    return dict(_FORMATS)
+    return _FORMATS.all()
 
-
-_BUILTINS_LOADED = False
-
-
-def _load_builtins() -> None:
-    global _BUILTINS_LOADED
-    if _BUILTINS_LOADED:
-        return
-    _BUILTINS_LOADED = True
-    import importlib
-
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(f"servicelevel.sources.{module}")
-
-
-# Each module calls register_format() on import.
-_BUILTIN_MODULES: tuple[str, ...] = (
-    "anonymous_bank",
-    "servicenow_incidents",
-    "mapped_csv",
-    "asterisk_queue_log",
-)
 
 __all__ = [
     "Carry",
