@@ -13,6 +13,7 @@ go through the same scope, period key and aggregate path.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -119,24 +120,45 @@ def compute(tables: TableSource, query: KpiQuery) -> list[KpiRow]:
             raise InputError(
                 f"--by: {name!r} is not a dimension; use any of {', '.join(GROUPS)}"
             )
-    rows: list[KpiRow] = []
+    chunks: list[list[KpiRow]] = []  # each in period, group, metric order
     by_table: dict[str, list[MetricRequest]] = {}
     for request in query.metrics:
         if request.metric.prepare is None:
             by_table.setdefault(request.metric.table, []).append(request)
     for table_name, requests in by_table.items():
-        rows.extend(_compute_table(tables(table_name), PERIOD_COLUMN[table_name], requests,
-                                   query))
+        chunks.append(_compute_table(tables(table_name), PERIOD_COLUMN[table_name], requests,
+                                     query))
     window = Window(query.period, query.tz, query.start, query.end, query.tenant)
     for request in query.metrics:
         if request.metric.prepare is not None:
             prepared = request.metric.prepare(tables, window, request.params)
-            rows.extend(_compute_table(prepared, PERIOD_AT, [request], query))
-    order = {request.metric.key: i for i, request in enumerate(query.metrics)}
-    # By instant: the two 02:30 of an autumn night compare equal as wall-clock times.
-    rows.sort(key=lambda r: (r.period_start.astimezone(UTC), _sortable(r.group),
-                             order[r.metric]))
+            chunks.append(_compute_table(prepared, PERIOD_AT, [request], query))
+    rows = [row for chunk in chunks for row in chunk]
+    if sum(1 for chunk in chunks if chunk) > 1:
+        rows.sort(key=_sort_key(query.metrics))
     return rows
+
+
+def _sort_key(
+    requests: Sequence[MetricRequest],
+) -> Callable[[KpiRow], tuple[float, tuple[tuple[int, str], ...], int]]:
+    """Period, group, metric as asked. Periods by instant: the two 02:30 of an autumn
+    night compare equal as wall-clock times. Each period's instant and each group's key
+    are worked out once, not once a row."""
+    order = {request.metric.key: i for i, request in enumerate(requests)}
+    instants: dict[int, float] = {}
+    group_keys: dict[tuple[tuple[str, Any], ...], tuple[tuple[int, str], ...]] = {}
+
+    def sort_key(row: KpiRow) -> tuple[float, tuple[tuple[int, str], ...], int]:
+        instant = instants.get(id(row.period_start))
+        if instant is None:
+            instant = instants[id(row.period_start)] = row.period_start.timestamp()
+        group = group_keys.get(row.group)
+        if group is None:
+            group = group_keys[row.group] = _sortable(row.group)
+        return instant, group, order[row.metric]
+
+    return sort_key
 
 
 def _sortable(group: tuple[tuple[str, Any], ...]) -> tuple[tuple[int, str], ...]:
@@ -197,50 +219,82 @@ def _compute_table(
     for index, request in enumerate(requests):
         for component, expression in request.metric.formula(t, request.params).items():
             aggregates[f"m{index}_{component}"] = expression
-    result = grouped.aggregate(**aggregates).to_pyarrow().to_pylist()
+    result = grouped.aggregate(**aggregates).to_pyarrow()
+    columns = {name: result.column(name).to_pylist() for name in result.column_names}
+    # Each request's (value, numerator, denominator) per result record, worked out column
+    # by column: a 30-minute month of 8 queues and 10 metrics is 119,040 rows.
+    figures = [_figures(index, request.metric, columns) for index, request in enumerate(requests)]
+    nothing = [_figure(request.metric, None) for request in requests]
+    keys = [request.metric.key for request in requests]
 
     # Keyed by UTC instant: the two 02:30 of an autumn night are equal as local times.
-    found: dict[tuple[datetime, tuple[tuple[str, Any], ...]], dict[str, Any]] = {}
-    for record in result:
-        start = period_start(query.period, int(record["_period_key"]),
-                             int(record["_period_offset"]), query.tz)
-        group = tuple((name, record[name]) for name in query.by)
-        found[(start.astimezone(UTC), group)] = record
+    found: dict[tuple[datetime, tuple[tuple[str, Any], ...]], int] = {}
+    period_keys, offsets = columns["_period_key"], columns["_period_offset"]
+    by_values = [columns[name] for name in query.by]
+    for i in range(result.num_rows):
+        start = period_start(query.period, int(period_keys[i]), int(offsets[i]), query.tz)
+        group = tuple((name, values[i]) for name, values in zip(query.by, by_values, strict=True))
+        found[(start.astimezone(UTC), group)] = i
     every_group = sorted({g for _, g in found}, key=_sortable) or [
         tuple((name, None) for name in query.by)
     ]
     last = upper - timedelta(microseconds=1)
     rows = []
+    listed = set()
     for start in periods_between(query.period, lower, last, query.tz):
+        instant = start.astimezone(UTC)
         for group in every_group:
-            record = found.get((start.astimezone(UTC), group))
-            for index, request in enumerate(requests):
-                rows.append(_row(start, group, index, request.metric, record))
+            listed.add((instant, group))
+            record = found.get((instant, group))
+            for key, of_record, empty in zip(keys, figures, nothing, strict=True):
+                figure = empty if record is None else of_record[record]
+                rows.append(KpiRow(start, group, key, *figure))
     # Repeated autumn intervals that periods_between cannot enumerate still count.
-    listed = {(r.period_start.astimezone(UTC), r.group) for r in rows}
+    leftovers = False
     for (start, group), record in found.items():
         if (start, group) not in listed:
-            for index, request in enumerate(requests):
-                rows.append(_row(start.astimezone(query.tz), group, index, request.metric,
-                                 record))
+            leftovers = True
+            local_start = start.astimezone(query.tz)
+            for key, of_record in zip(keys, figures, strict=True):
+                rows.append(KpiRow(local_start, group, key, *of_record[record]))
+    if leftovers:
+        rows.sort(key=_sort_key(requests))
     return rows
 
 
-def _row(
-    start: datetime, group: tuple[tuple[str, Any], ...], index: int, metric: Metric,
-    record: Mapping[str, Any] | None,
-) -> KpiRow:
-    parts: dict[str, float | None] = {
-        component: _number(record[f"m{index}_{component}"]) if record else None
-        for component in metric.components
-    }
+Figure = tuple[float | None, float | None, float | None]  # value, numerator, denominator
+
+
+def _figure(metric: Metric, parts: Mapping[str, float | None] | None) -> Figure:
+    """A row's figures from its components; ``None``: the period and group had no rows."""
     if metric.kind is Kind.RATIO:
-        numerator = parts["numerator"] or 0.0
-        denominator = parts["denominator"] or 0.0
-        return KpiRow(start, group, metric.key, metric.value(parts), numerator, denominator)
-    if metric.kind in (Kind.COUNT, Kind.SNAPSHOT) and record is None:
-        return KpiRow(start, group, metric.key, 0.0)
-    return KpiRow(start, group, metric.key, metric.value(parts))
+        parts = parts or {"numerator": None, "denominator": None}
+        return metric.value(parts), parts["numerator"] or 0.0, parts["denominator"] or 0.0
+    if parts is None:
+        if metric.kind in (Kind.COUNT, Kind.SNAPSHOT):
+            return 0.0, None, None
+        parts = dict.fromkeys(metric.components)
+    return metric.value(parts), None, None
+
+
+def _figures(index: int, metric: Metric, columns: Mapping[str, list[Any]]) -> list[Figure]:
+    """The figures of every result record for the ``index``-th request."""
+    named = _columns(index, metric.components)
+    values = [[_number(v) for v in columns[name]] for _, name in named]
+    if len(named) == 1:
+        (component, _), = named
+        return [_figure(metric, {component: v}) for v in values[0]]
+    if [c for c, _ in named] == ["numerator", "denominator"]:
+        return [_figure(metric, {"numerator": n, "denominator": d})
+                for n, d in zip(values[0], values[1], strict=True)]
+    return [_figure(metric, dict(zip([c for c, _ in named], parts, strict=True)))
+            for parts in zip(*values, strict=True)]
+
+
+@functools.cache
+def _columns(index: int, components: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(component, result column) of the ``index``-th request: named once, not once a row."""
+    return tuple((component, f"m{index}_{component}") for component in components)
 
 
 def _number(value: Any) -> float | None:
