@@ -773,3 +773,144 @@ def test_growing_log_through_the_store_equals_one_read(tmp_path: Any) -> None:
         order = [(key, "ascending") for key in canonical.key]
         stored = store.table(name).cast(canonical.schema).sort_by(order)
         assert stored.equals(whole.tables[name].sort_by(order)), name
+
+
+# -- the compiled pass (asterisk/fast.py) gives exactly the reference path's rows ----------
+
+
+def _both_ways(chunks: list[bytes]) -> None:
+    """Read ``chunks`` in turn with and without the compiled pass: every output is equal."""
+    from servicelevel.sources.asterisk_queue_log import parse_chunk
+
+    carries: dict[bool, Carry | None] = {True: None, False: None}
+    first_line = 1
+    for data in chunks:
+        results = {}
+        for compiled in (True, False):
+            chunk = SourceChunk("queue_log", data, first_line, "t", None)
+            results[compiled] = parse_chunk(chunk, carries[compiled], compiled=compiled)
+            carries[compiled] = results[compiled].carry
+        fast, reference = results[True], results[False]
+        for name, canonical in (("contacts", CONTACTS), ("agent_states", AGENT_STATES)):
+            order = [(key, "ascending") for key in canonical.key]
+            got, want = fast.tables[name].sort_by(order), reference.tables[name].sort_by(order)
+            assert got.schema.equals(canonical.schema, check_metadata=False)
+            assert got.to_pylist() == want.to_pylist(), name
+        assert fast.rows_read == reference.rows_read
+        assert fast.excluded == reference.excluded
+        assert fast.quarantined == reference.quarantined
+        assert fast.carry is not None and reference.carry is not None
+        assert sorted(map(repr, fast.carry["calls"])) == sorted(
+            map(repr, reference.carry["calls"])
+        )
+        assert fast.carry["agents"] == reference.carry["agents"]
+        first_line += data.count(b"\n")
+
+
+def test_compiled_pass_equals_reference_on_real_logs() -> None:
+    _both_ways([shared_data("asterisk_queue_log", "pbxware_2018", "queue_log").read_bytes()])
+    for path in sorted(shared_data(*WAZO).glob("*.queue_log")):
+        _both_ways([path.read_bytes()])
+    _both_ways([b"".join(_SAMPLE)])
+
+
+_CALL_SHAPES = (
+    ("ENTERQUEUE||{caller}|1", "CONNECT|{wait}|{t}.9|{ring}", "COMPLETECALLER|{wait}|{talk}|1"),
+    ("ENTERQUEUE||{caller}|1", "CONNECT|{wait}|{t}.9|{ring}", "COMPLETEAGENT|{wait}|{talk}|1"),
+    ("ENTERQUEUE||{caller}|1", "CONNECT|{wait}", "TRANSFER|200|default|{wait}|{talk}"),
+    ("ENTERQUEUE||{caller}|1", "CONNECT|{wait}|x|{ring}",
+     "BLINDTRANSFER|200|default|{wait}|{talk}|1"),
+    ("ENTERQUEUE||{caller}|1", "CONNECT|{wait}|x|{ring}",
+     "ATTENDEDTRANSFER|LINK|a|b|{wait}|{talk}|1"),
+    ("ENTERQUEUE||{caller}|1", "ABANDON|1|1|{wait}"),
+    ("ENTERQUEUE||{caller}|1", "EXITWITHTIMEOUT|1|1|{wait}"),
+    ("ENTERQUEUE||{caller}|1", "EXITWITHTIMEOUT|1"),
+    ("ENTERQUEUE||{caller}|1", "EXITWITHKEY|5|1|1|{wait}"),
+    ("ENTERQUEUE||{caller}|1", "EXITEMPTY|1|1|{wait}", "LEAVEEMPTY|1|1|{wait}"),
+    ("ENTERQUEUE||{caller}|1", "WITHDRAW|1|1|{wait}|info"),
+    ("ENTERQUEUE||{caller}|1", "RINGNOANSWER|{ring}000", "CONNECT|{wait}|x|{ring}"),
+    ("ENTERQUEUE||{caller}", "ENTERQUEUE||{caller}|1", "ABANDON|1|1|{wait}"),
+    ("ENTERQUEUE|", "COMPLETECALLER|{wait}|{talk}|1"),
+    ("CONNECT|{wait}|x|{ring}", "COMPLETECALLER|{wait}|{talk}|1"),
+    ("ENTERQUEUE||{caller}|1",),
+    ("ENTERQUEUE||{caller}|1", "ABANDON|1|1|{wait}", "COMPLETEAGENT|{wait}|{talk}|1"),
+    ("FULL||", "CLOSED"),
+)
+_OTHER_LINES = (
+    "{t}|NONE|NONE|{agent}|AGENTLOGIN|SIP/1",
+    "{t}|NONE|q1|{agent}|PAUSE|lunch",
+    "{t}|NONE|q1|{agent}|UNPAUSE|",
+    "{t}|NONE|NONE|NONE|QUEUESTART|",
+    "{t}|c|q1|NONE|CONFIGRELOAD",
+    "{t}.5|c|q1|NONE|ENTERQUEUE||1|1",
+    "{t}|c|q1|NONE|ABANDON|1|1|x",
+    "# a comment",
+    "",
+    "{t}|c|q1\r|NONE|ABANDON|1|1|4",
+    "garbage",
+)
+
+
+@st.composite
+def _queue_logs(draw: st.DrawFn) -> list[bytes]:
+    """Calls of every shape on few callids and queues (re-entries, shared keys, ties)."""
+    lines: list[tuple[int, str]] = []
+    for _ in range(draw(st.integers(1, 30))):
+        t = 1_700_000_000 + draw(st.integers(0, 40))
+        callid = draw(st.sampled_from(["c", "d", f"{t}.1", "NONE", "é"]))
+        queue = draw(st.sampled_from(["q1", "q2", "NONE", ""]))
+        agent = draw(st.sampled_from(["Agent/1", "Agent/2", "NONE", ""]))
+        shape = draw(st.sampled_from(_CALL_SHAPES))
+        values = {
+            "t": t, "caller": draw(st.sampled_from(["", "0123", "x"])),
+            "wait": draw(st.sampled_from(["", "0", "7", "12", "x", "-1"])),
+            "ring": draw(st.sampled_from(["", "3", "y"])),
+            "talk": draw(st.sampled_from(["", "30", "007"])),
+        }
+        for step, event in enumerate(shape):
+            at = t + step * draw(st.integers(-1, 20))
+            who = agent if step else "NONE"
+            lines.append((at, f"{at}|{callid}|{queue}|{who}|" + event.format(**values)))
+        if draw(st.booleans()):
+            other = draw(st.sampled_from(_OTHER_LINES))
+            lines.append((t, other.format(t=t, agent=agent)))
+    if draw(st.booleans()):
+        lines.sort(key=lambda line: line[0])
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    data = "".join(text + ending for _, text in lines).encode()
+    cuts = sorted(draw(st.lists(st.integers(0, len(lines)), max_size=2)))
+    raw_lines = data.splitlines(keepends=True)
+    chunks, start = [], 0
+    for cut in [*cuts, len(raw_lines)]:
+        chunks.append(b"".join(raw_lines[start:cut]))
+        start = cut
+    return [chunk for chunk in chunks if chunk] or [data]
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_queue_logs())
+def test_compiled_pass_equals_reference_on_generated_logs(chunks: list[bytes]) -> None:
+    _both_ways(chunks)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(_SAMPLE) - 1),
+            st.integers(0, 200),
+            st.binary(min_size=0, max_size=4),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_compiled_pass_equals_reference_on_mutated_lines(
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    lines = []
+    for index, position, replacement in edits:
+        line = _SAMPLE[index]
+        cut = position % len(line)
+        lines.append(line[:cut] + replacement + line[cut + 1:])
+    _both_ways([b"".join(lines)])

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -38,6 +39,7 @@ from servicelevel.sources.asterisk.events import (
     ROLE_FIELDS,
     events_sql,
 )
+from servicelevel.sources.asterisk.fast import pair_fast
 from servicelevel.sources.asterisk.lines import split_lines
 from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
 
@@ -53,103 +55,134 @@ class AsteriskQueueLogFormat:
     append_only = True
 
     def parse(self, chunk: SourceChunk, carry: Carry | None) -> ParseResult:
-        lines = split_lines(chunk.data, chunk.first_line)
-        zone = chunk.tz.key if chunk.tz is not None else "UTC"
-        carry = carry if carry and carry.get("version") == CARRY_VERSION else None
-        con = duckdb.connect()
-        try:
-            con.execute("SET preserve_insertion_order = false")  # rows are keyed, not ordered
-            con.execute("SET enable_progress_bar = false")  # a library prints nothing
-            con.register("lines", lines.table)
-            con.register("carried", carried_table(carry["calls"] if carry else []))
-            offset = len(carry["calls"]) if carry else 0  # carried events come first
-            sql = events_sql(
-                has_cr=lines.has_cr, has_control=lines.has_control, zone=zone, offset=offset
-            )
-            con.execute("CREATE TEMP VIEW events AS " + sql)
-            pairing = pair_calls(
-                con, chunk.tenant, NAME, (*AGENT_EVENTS, *REFUSAL_EVENTS)
-            )
-            on_contact = _on_contact(con)
-            others = _lines_detail(con, lines.table, pairing.others, offset, sql)
-        finally:
-            con.close()
+        return parse_chunk(chunk, carry, compiled=True)
 
-        quarantined = list(lines.quarantined)
-        agent_events: list[AgentEvent] = []
-        refusals: dict[str, dict[str, Any]] = {}
-        excluded = pairing.orphans
-        blank = 0
-        bad_rows: list[dict[str, Any]] = []
-        for row in others:
-            seq = int(row["seq"]) - offset
-            if seq in lines.blanked:
-                continue
-            code = row["bad"]
-            if code is not None:
-                kind = code.split(":", 1)[0]
-                if kind == "blank":
-                    blank += 1
-                elif kind == "comment":
-                    excluded += 1
-                else:
-                    bad_rows.append(row | {"seq": seq})
-                continue
-            event = row["event"]
-            queue = "" if row["queue"] == "NONE" else row["queue"]
-            if event in AGENT_EVENTS:
-                agent_events.append(
-                    AgentEvent(row["ts"], row["callid"], queue, row["agent"], event, row["d1"])
-                )
-            elif event in REFUSAL_EVENTS and queue:
-                contact_id = f"{row['callid']}|{queue}|{row['ts']}"
-                refusals[contact_id] = _refusal(contact_id, queue, row, chunk.tenant)
 
-        rows_read = lines.table.num_rows - blank
-        quarantined.extend(_quarantine(bad_rows, chunk, rows_read - excluded))
-        quarantined.sort(key=lambda line: line.line)
+def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> ParseResult:
+    """The adapter's work; ``compiled=False`` leaves every line to the reference path.
 
-        states = AgentStates.from_carry(carry["agents"] if carry else None)
-        agent_events.sort(key=lambda event: event.ts)  # stable: file order within a time
-        states.learn_aliases(agent_events)
-        for agent_event in agent_events:
-            states.apply(agent_event)
-
-        contacts = pairing.contacts
-        if refusals:
-            extra = pa.Table.from_pylist(list(refusals.values()))
-            # A refusal sharing its id with a stay (same call, queue and instant) yields.
-            taken = pc.is_in(extra["contact_id"], value_set=contacts["contact_id"])
-            contacts = pa.concat_tables(
-                [CONTACTS.conform(contacts), CONTACTS.conform(extra.filter(pc.invert(taken)))]
-            )
-        agent_rows = states.table(chunk.tenant, NAME)
-        new_carry: Carry = {
-            "version": CARRY_VERSION,
-            "calls": pairing.carry,
-            "agents": states.to_carry(),
-        }
-        return ParseResult(
-            tables={
-                CONTACTS.name: CONTACTS.conform(contacts),
-                AGENT_STATES.name: pa.concat_tables(
-                    [
-                        AGENT_STATES.conform(agent_rows),
-                        AGENT_STATES.conform(
-                            on_contact.append_column(
-                                "tenant", pa.array([chunk.tenant] * on_contact.num_rows)
-                            ).append_column(
-                                "source", pa.array([NAME] * on_contact.num_rows)
-                            )
-                        ),
-                    ]
-                ),
-            },
-            rows_read=rows_read,
-            quarantined=quarantined,
-            excluded=excluded,
-            carry=new_carry,
+    With ``compiled`` the common calls are paired by ``asterisk/fast.py`` and only the
+    other lines (and every line of the other calls) go through DuckDB; the rows are the
+    same either way (the tests compare both).
+    """
+    lines = split_lines(chunk.data, chunk.first_line)
+    zone = chunk.tz.key if chunk.tz is not None else "UTC"
+    carry = carry if carry and carry.get("version") == CARRY_VERSION else None
+    carried_calls: list[list[Any]] = carry["calls"] if carry else []
+    fast = None
+    sql_lines = lines.table
+    if compiled and lines.table.num_rows:
+        array = lines.table.column("line").chunk(0)
+        _, offsets_buffer, data_buffer = array.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+            array.offset : array.offset + len(array) + 1
+        ]
+        fast = pair_fast(
+            np.frombuffer(data_buffer, dtype=np.uint8), offsets,
+            [(str(event[1]), str(event[2])) for event in carried_calls], chunk.tenant, NAME,
         )
+        sql_lines = lines.table.filter(pa.array(fast.slow))
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")  # rows are keyed, not ordered
+        con.execute("SET enable_progress_bar = false")  # a library prints nothing
+        con.register("lines", sql_lines)
+        con.register("carried", carried_table(carried_calls))
+        offset = len(carried_calls)  # carried events come first
+        sql = events_sql(
+            has_cr=lines.has_cr, has_control=lines.has_control, zone=zone, offset=offset
+        )
+        con.execute("CREATE TEMP VIEW events AS " + sql)
+        pairing = pair_calls(
+            con, chunk.tenant, NAME, (*AGENT_EVENTS, *REFUSAL_EVENTS),
+            latest_floor=fast.latest_enter if fast else None,
+        )
+        if fast is not None:
+            con.register("fast_on_contact", fast.on_contact)
+        on_contact = _on_contact(con, with_fast=fast is not None)
+        others = _lines_detail(con, lines.table, pairing.others, offset, sql)
+    finally:
+        con.close()
+
+    quarantined = list(lines.quarantined)
+    agent_events: list[AgentEvent] = []
+    refusals: dict[str, dict[str, Any]] = {}
+    excluded = pairing.orphans
+    blank = 0
+    bad_rows: list[dict[str, Any]] = []
+    for row in others:
+        seq = int(row["seq"]) - offset
+        if seq in lines.blanked:
+            continue
+        code = row["bad"]
+        if code is not None:
+            kind = code.split(":", 1)[0]
+            if kind == "blank":
+                blank += 1
+            elif kind == "comment":
+                excluded += 1
+            else:
+                bad_rows.append(row | {"seq": seq})
+            continue
+        event = row["event"]
+        queue = "" if row["queue"] == "NONE" else row["queue"]
+        if event in AGENT_EVENTS:
+            agent_events.append(
+                AgentEvent(row["ts"], row["callid"], queue, row["agent"], event, row["d1"])
+            )
+        elif event in REFUSAL_EVENTS and queue:
+            contact_id = f"{row['callid']}|{queue}|{row['ts']}"
+            refusals[contact_id] = _refusal(contact_id, queue, row, chunk.tenant)
+
+    rows_read = lines.table.num_rows - blank
+    quarantined.extend(_quarantine(bad_rows, chunk, rows_read - excluded))
+    quarantined.sort(key=lambda line: line.line)
+
+    states = AgentStates.from_carry(carry["agents"] if carry else None)
+    agent_events.sort(key=lambda event: event.ts)  # stable: file order within a time
+    states.learn_aliases(agent_events)
+    for agent_event in agent_events:
+        states.apply(agent_event)
+
+    contacts = pairing.contacts
+    if fast is not None:
+        contacts = pa.concat_tables(
+            [CONTACTS.conform(contacts), CONTACTS.conform(fast.contacts)]
+        )
+    if refusals:
+        extra = pa.Table.from_pylist(list(refusals.values()))
+        # A refusal sharing its id with a stay (same call, queue and instant) yields.
+        taken = pc.is_in(extra["contact_id"], value_set=contacts["contact_id"])
+        contacts = pa.concat_tables(
+            [CONTACTS.conform(contacts), CONTACTS.conform(extra.filter(pc.invert(taken)))]
+        )
+    agent_rows = states.table(chunk.tenant, NAME)
+    new_carry: Carry = {
+        "version": CARRY_VERSION,
+        "calls": pairing.carry,
+        "agents": states.to_carry(),
+    }
+    return ParseResult(
+        tables={
+            CONTACTS.name: CONTACTS.conform(contacts),
+            AGENT_STATES.name: pa.concat_tables(
+                [
+                    AGENT_STATES.conform(agent_rows),
+                    AGENT_STATES.conform(
+                        on_contact.append_column(
+                            "tenant", pa.array([chunk.tenant] * on_contact.num_rows)
+                        ).append_column(
+                            "source", pa.array([NAME] * on_contact.num_rows)
+                        )
+                    ),
+                ]
+            ),
+        },
+        rows_read=rows_read,
+        quarantined=quarantined,
+        excluded=excluded,
+        carry=new_carry,
+    )
 
 
 def _lines_detail(
@@ -166,16 +199,23 @@ def _lines_detail(
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def _on_contact(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """CONNECT → end of call, per agent (one interval per agent, queue and start)."""
+def _on_contact(con: duckdb.DuckDBPyConnection, *, with_fast: bool) -> pa.Table:
+    """CONNECT → end of call, per agent (one interval per agent, queue and start).
+
+    ``with_fast``: the registered ``fast_on_contact`` (calls paired by fast.py) joins in.
+    """
+    fast = (
+        "UNION ALL SELECT agent_id, queue, started_at, ended_at FROM fast_on_contact"
+        if with_fast else ""
+    )
     return con.sql(
-        """SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
+        f"""SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
                   started_at, max(ended_at) AS ended_at
         FROM (SELECT nullif(nullif(CASE WHEN ex.event = 'CONNECT' THEN ex.agent
                                         ELSE fin.agent END, 'NONE'), '') AS agent_id,
                      queue, make_timestamp(ex.ts) AS started_at,
                      make_timestamp(fin.ts) AS ended_at
-              FROM stays WHERE ex.event = 'CONNECT')
+              FROM stays WHERE ex.event = 'CONNECT' {fast})
         WHERE agent_id IS NOT NULL
         GROUP BY agent_id, queue, started_at"""
     ).to_arrow_table()

@@ -162,11 +162,14 @@ def carried_table(carry_events: list[list[Any]]) -> pa.Table:
 
 
 def pair_calls(
-    con: duckdb.DuckDBPyConnection, tenant: str, source: str, wanted: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, tenant: str, source: str, wanted: tuple[str, ...],
+    *, latest_floor: int | None = None,
 ) -> Pairing:
     """Pair the registered ``events`` (+ ``carried``) into contacts.
 
     ``wanted``: the non-call events to hand back in ``Pairing.others`` (with bad lines).
+    ``latest_floor``: the latest ENTERQUEUE (µs) of calls paired elsewhere in the chunk
+    (fast.py), which the age limit of carried calls counts from too.
     """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE grouped AS "
@@ -214,18 +217,20 @@ def pair_calls(
             "SELECT callid, queue, enter, ex, fin, false AS superseded FROM simple"
         )
     contacts = con.sql(_CONTACTS, params={"tenant": tenant, "source": source}).to_arrow_table()
-    carry = _open_events(con)
+    carry = _open_events(con, latest_floor)
     return Pairing(contacts, carry, orphans, [int(row[0]) for row in own])
 
 
-def _open_events(con: duckdb.DuckDBPyConnection) -> list[list[Any]]:
+def _open_events(con: duckdb.DuckDBPyConnection, latest_floor: int | None) -> list[list[Any]]:
     """ENTERQUEUE (+ CONNECT) of stays still open, recent enough to be carried on."""
+    floor = "NULL::BIGINT" if latest_floor is None else str(int(latest_floor))
     rows = con.execute(
         f"""
         WITH open AS (
             SELECT callid, queue, enter, ex FROM stays
             WHERE NOT superseded AND (ex IS NULL OR (ex.event = 'CONNECT' AND fin IS NULL))
-        ), latest AS (SELECT max(enter.ts) AS ts FROM stays)
+        ), latest AS (SELECT max(ts) AS ts FROM (
+            SELECT enter.ts AS ts FROM stays UNION ALL SELECT {floor}))
         SELECT * FROM (
             SELECT enter.ts, callid, queue, 'NONE', 'ENTERQUEUE', enter.caller,
                    NULL::DOUBLE, NULL::DOUBLE, 0 AS part
