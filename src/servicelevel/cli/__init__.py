@@ -31,7 +31,7 @@ EXIT_INVALID_INPUT = 2
 
 def main() -> None:
     """Entry point of the ``slm`` console script."""
-    _register_commands()
+    _register_commands(sys.argv[1] if len(sys.argv) > 1 else None)
     try:
         app()
     except ServiceLevelError as error:
@@ -42,13 +42,25 @@ def main() -> None:
 _REGISTERED = False
 
 
-def _register_commands() -> None:
+def _register_commands(command: str | None = None) -> None:
+    """Register every command; for ``slm NAME`` where a module NAME defines the command
+    NAME, only that module (each module imports its own layers: kpi needs no planning)."""
     global _REGISTERED
     if _REGISTERED:
         return
     _REGISTERED = True
     import importlib
 
+    if command in _COMMAND_MODULES:
+        importlib.import_module(f"servicelevel.cli.{command}").register(app)
+        names = {c.name or (c.callback.__name__.replace("_", "-") if c.callback else None)
+                 for c in app.registered_commands}
+        if command in names and not app.registered_groups:
+            if app.registered_callback is None:  # keep "slm NAME": a group, not one command
+                app.callback()(lambda: None)
+            return
+        app.registered_commands.clear()
+        app.registered_groups.clear()
     for module in _COMMAND_MODULES:
         importlib.import_module(f"servicelevel.cli.{module}").register(app)
 

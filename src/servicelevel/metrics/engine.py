@@ -212,7 +212,9 @@ def _compute_table(
     local = LocalTime.of(t[period_column], transitions)
     if query.calendar is not None:
         t = t.filter(calendar_filter(local, query.calendar))
-    key, offset = local.period_keys(query.period)
+    days = (lower.astimezone(query.tz).date(),
+            (upper - timedelta(microseconds=1)).astimezone(query.tz).date())
+    key, offset = local.period_keys(query.period, days)
     group_columns = {name: t[_group_column(t, name)] for name in query.by}
     grouped = t.group_by(_period_key=key, _period_offset=offset, **group_columns)
     aggregates: dict[str, ir.Scalar] = {}

@@ -148,8 +148,15 @@ class LocalTime:
     def second_of_day(self) -> ir.IntegerValue:
         return self.local_seconds - self.day * _SECONDS_PER_DAY
 
-    def period_keys(self, spec: PeriodSpec) -> tuple[ir.IntegerValue, ir.IntegerValue]:
-        """``(key, offset_key)``: the period and, for intervals, the offset that labels it."""
+    def period_keys(
+        self, spec: PeriodSpec, days: tuple[date, date] | None = None
+    ) -> tuple[ir.IntegerValue, ir.IntegerValue]:
+        """``(key, offset_key)``: the period and, for intervals, the offset that labels it.
+
+        ``days``, the first and last local day the rows can fall on, lets a month key be
+        a short CASE over the month starts in between instead of the civil calendar
+        arithmetic (same key, a fifth of the work per row on DuckDB).
+        """
         zero = ibis.literal(0, type="int64")
         if spec.seconds is not None:
             return self.local_seconds // spec.seconds, self.offset
@@ -157,7 +164,26 @@ class LocalTime:
             return self.day, zero
         if spec.name == "week":
             return self.day - self.weekday, zero
+        if days is not None:
+            return month_key_between(self.day, *days), zero
         return civil_month_key(self.day), zero
+
+
+def month_key_between(day_number: ir.IntegerValue, first: date, last: date,
+                      most: int = 240) -> ir.IntegerValue:
+    """The month key (as ``civil_month_key``) of a day number known to lie in first…last."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if len(months) > most:
+        return civil_month_key(day_number)
+    branches = [(day_number >= (date(y, m, 1) - _EPOCH_DATE).days, y * 12 + m - 1)
+                for y, m in reversed(months[1:])]
+    if not branches:
+        return ibis.literal(months[0][0] * 12 + months[0][1] - 1, type="int64")
+    return ibis.cases(*branches, else_=months[0][0] * 12 + months[0][1] - 1)
 
 
 def period_start(spec: PeriodSpec, key: int, offset: int, tz: ZoneInfo) -> datetime:
