@@ -73,16 +73,21 @@ def duckdb_tables(db: Path) -> TableSource:
     from servicelevel.store.catalog import Store
 
     if db.is_dir():
+        import duckdb
+
         from servicelevel.store.lake import duckdb_lake_sql
 
-        connection = ibis.duckdb.connect()
-        connection.raw_sql("SET TimeZone = 'UTC'")
+        database = duckdb.connect()
+        database.execute("SET TimeZone = 'UTC'")
+        lake_connection = ibis.duckdb.from_connection(database)
+        lake_connection.compiler = _duckdb_compiler()
 
         def lake_table(name: str) -> Any:
             query = duckdb_lake_sql(db, _canonical(name))
             if query is None:  # no rows: an empty table of the canonical schema
                 return ibis.memtable(CANONICAL_TABLES[name].empty())
-            return connection.sql(query)
+            database.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {query}')
+            return lake_connection.table(name)
 
         return lake_table
     store = Store.open(db, read_only=True)
