@@ -39,7 +39,7 @@ from servicelevel.sources.asterisk.events import (
     ROLE_FIELDS,
     events_sql,
 )
-from servicelevel.sources.asterisk.fast import pair_fast
+from servicelevel.sources.asterisk.fast import constant_strings, pair_fast
 from servicelevel.sources.asterisk.lines import split_lines
 from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
 
@@ -71,7 +71,7 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
     carried_calls: list[list[Any]] = carry["calls"] if carry else []
     fast = None
     sql_lines = lines.table
-    if compiled and lines.table.num_rows:
+    if compiled and 0 < lines.table.num_rows < 2**31 - 1:  # int32 line numbers
         array = lines.table.column("line").chunk(0)
         _, offsets_buffer, data_buffer = array.buffers()
         offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
@@ -80,6 +80,7 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
         fast = pair_fast(
             np.frombuffer(data_buffer, dtype=np.uint8), offsets,
             [(str(event[1]), str(event[2])) for event in carried_calls], chunk.tenant, NAME,
+            checked=lines.has_cr or lines.has_control,
         )
         sql_lines = lines.table.filter(pa.array(fast.slow))
     con = duckdb.connect()
@@ -170,9 +171,9 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
                     AGENT_STATES.conform(agent_rows),
                     AGENT_STATES.conform(
                         on_contact.append_column(
-                            "tenant", pa.array([chunk.tenant] * on_contact.num_rows)
+                            "tenant", constant_strings(chunk.tenant, on_contact.num_rows)
                         ).append_column(
-                            "source", pa.array([NAME] * on_contact.num_rows)
+                            "source", constant_strings(NAME, on_contact.num_rows)
                         )
                     ),
                 ]

@@ -74,11 +74,12 @@ _VERBS, _VERB_LENGTHS, _LAYOUT_MASKS, _ROLE_INDEX = _tables()
 
 @numba.njit(cache=True, nogil=True)
 def _fields(
-    data: np.ndarray, start: int, end: int, fs: np.ndarray, fe: np.ndarray
+    data: np.ndarray, start: int, end: int, fs: np.ndarray, fe: np.ndarray, checked: bool
 ) -> int:
     """Field spans of line ``data[start:end]`` into fs/fe; the field count, -1 if unsafe.
 
-    Unsafe: a control byte (other than tab) or a carriage return inside the line.
+    Unsafe (when ``checked``: the chunk holds such bytes): a control byte other than tab,
+    or a carriage return inside the line.
     """
     nf = 0
     fs[0] = start
@@ -90,7 +91,7 @@ def _fields(
             nf += 1
             if nf < _MAX_FIELDS:
                 fs[nf] = i + 1
-        elif (b < 0x20 and b != 0x09) or b == 0x7F:
+        elif checked and ((b < 0x20 and b != 0x09) or b == 0x7F):
             return -1
     if nf < _MAX_FIELDS:
         fe[nf] = end
@@ -138,13 +139,15 @@ def _line_bounds(data: np.ndarray, offsets: np.ndarray, line: int) -> tuple[int,
 def _read_line(
     data: np.ndarray, start: int, end: int, fs: np.ndarray, fe: np.ndarray,
     verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
-    values: np.ndarray,
+    values: np.ndarray, checked: bool,
 ) -> tuple[int, int]:
     """(event code, epoch µs) of a line the compiled pass can take, else (0, 0).
 
-    ``values`` receives the wait, ring, talk and hold seconds (-1: absent or empty).
+    ``values`` receives the wait, ring, talk and hold seconds (-1: absent or empty) and
+    the number of fields.
     """
-    nf = _fields(data, start, end, fs, fe)
+    nf = _fields(data, start, end, fs, fe, checked)
+    values[4] = nf
     if nf < 5:
         return 0, 0
     # The epoch: 1 to 11 digits, in the SQL's range.
@@ -220,25 +223,25 @@ def _same_bytes(data: np.ndarray, a: int, b: int, length: int) -> bool:
 
 @numba.njit(cache=True, nogil=True)
 def _scan(
-    data: np.ndarray, offsets: np.ndarray, carried: np.ndarray,
+    data: np.ndarray, offsets: np.ndarray, carried: np.ndarray, checked: bool,
     verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line: whether SQL must see it; per fast group: its enter, exit and end lines."""
     n = len(offsets) - 1
     fs = np.zeros(_MAX_FIELDS, dtype=np.int64)
     fe = np.zeros(_MAX_FIELDS, dtype=np.int64)
-    values = np.zeros(4, dtype=np.int64)
+    values = np.zeros(5, dtype=np.int64)
     slow = np.zeros(n, dtype=np.bool_)
-    group_of = np.full(n, -1, dtype=np.int64)
+    group_of = np.full(n, -1, dtype=np.int32)
     cap = 16
     while cap < n + n // 2:
         cap *= 2
-    slots = np.full(cap, -1, dtype=np.int64)
+    slots = np.full(cap, -1, dtype=np.int32)
     g_key = np.zeros(n, dtype=np.uint64)
     g_span = np.zeros((n, 2), dtype=np.int64)  # callid|queue bytes of its first line
-    g_enter = np.full(n, -1, dtype=np.int64)
-    g_exit = np.full(n, -1, dtype=np.int64)
-    g_end = np.full(n, -1, dtype=np.int64)
+    g_enter = np.full(n, -1, dtype=np.int32)
+    g_exit = np.full(n, -1, dtype=np.int32)
+    g_end = np.full(n, -1, dtype=np.int32)
     g_enter_ts = np.zeros(n, dtype=np.int64)
     g_connect = np.zeros(n, dtype=np.bool_)
     g_bad = np.zeros(n, dtype=np.bool_)
@@ -246,14 +249,14 @@ def _scan(
     for line in range(n):
         start, end = _line_bounds(data, offsets, line)
         code, ts = _read_line(
-            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values
+            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
         )
         if code >= _FIRST_QUIET:
             continue  # a good RINGNOANSWER/RINGCANCELED: read, nothing to pair
         if code == 0:
             slow[line] = True
             # A call event SQL must check may still belong to a call: that call goes too.
-            nf = _fields(data, start, end, fs, fe)
+            nf = _fields(data, start, end, fs, fe, checked)
             if nf < 5:
                 continue
             length = fe[4] - fs[4]
@@ -275,7 +278,7 @@ def _scan(
         while True:
             group = slots[slot]
             if group < 0:
-                group = groups
+                group = np.int32(groups)
                 groups += 1
                 slots[slot] = group
                 g_key[group] = key
@@ -338,49 +341,39 @@ def _scan(
 @numba.njit(cache=True, nogil=True)
 def _digits(value: int) -> int:
     count = 1
-    while value >= 10:
-        value //= 10
+    limit = 10
+    while value >= limit and count < 19:
+        limit *= 10
         count += 1
     return count
 
 
 @numba.njit(cache=True, nogil=True)
-def _emit(
-    data: np.ndarray, offsets: np.ndarray, lines: np.ndarray,
+def _emit_rows(
+    data: np.ndarray, offsets: np.ndarray, lines: np.ndarray, checked: bool,
     verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per fast group: spans (int64 [n, 8]), times (int64 [n, 4]), numbers, codes, and
-    the contact_id bytes with their offsets.
-
-    spans: queue, agent (exit line), caller (enter d2; -1 when absent), callid|queue;
-    times: arrived, answered (or -1), ended, end of the on-call interval (or -1);
-    numbers (float64 [n, 3]): wait, ring, talk (NaN: null); codes (int8 [n, 3]):
-    outcome, transferred (0/1), on-call row wanted (0/1).
-    """
-    n = len(lines)
+    first: int, last: int, spans: np.ndarray, times: np.ndarray, numbers: np.ndarray,
+    codes: np.ndarray, id_lengths: np.ndarray,
+) -> None:
+    """Rows ``first:last`` of ``_emit`` (one block of the parallel loop)."""
     fs = np.zeros(_MAX_FIELDS, dtype=np.int64)
     fe = np.zeros(_MAX_FIELDS, dtype=np.int64)
-    values = np.zeros(4, dtype=np.int64)
-    spans = np.full((n, 8), -1, dtype=np.int64)
-    times = np.full((n, 4), -1, dtype=np.int64)
-    numbers = np.full((n, 3), np.nan, dtype=np.float64)
-    codes = np.zeros((n, 3), dtype=np.int8)
-    id_offsets = np.zeros(n + 1, dtype=np.int64)
-    for row in range(n):
+    values = np.zeros(5, dtype=np.int64)
+    for row in range(first, last):
         start, end = _line_bounds(data, offsets, lines[row, 0])
         _, enter_ts = _read_line(
-            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values
+            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
         )
-        nf = _fields(data, start, end, fs, fe)
+        nf = values[4]
         spans[row, 0], spans[row, 1] = fs[2], fe[2]
         spans[row, 6], spans[row, 7] = fs[1], fe[2]
         if nf >= 7 and fe[6] > fs[6]:
             spans[row, 4], spans[row, 5] = fs[6], fe[6]
         times[row, 0] = enter_ts
-        id_offsets[row + 1] = id_offsets[row] + (fe[2] - fs[1]) + 1 + _digits(enter_ts)
+        id_lengths[row] = (fe[2] - fs[1]) + 1 + _digits(enter_ts)
         start, end = _line_bounds(data, offsets, lines[row, 1])
         code, exit_ts = _read_line(
-            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values
+            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
         )
         if not _is_none(data, fs[3], fe[3]):
             spans[row, 2], spans[row, 3] = fs[3], fe[3]
@@ -392,7 +385,7 @@ def _emit(
             times[row, 1] = exit_ts
             start, end = _line_bounds(data, offsets, lines[row, 2])
             end_code, end_ts = _read_line(
-                data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values
+                data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
             )
             times[row, 2] = end_ts
             talk = values[2]
@@ -404,21 +397,65 @@ def _emit(
         else:
             times[row, 2] = exit_ts
             codes[row, 0] = _EXIT_OUTCOME[code]
-    ids = np.empty(id_offsets[n], dtype=np.uint8)
-    for row in range(n):
+
+
+@numba.njit(cache=True, nogil=True)
+def _id_rows(
+    data: np.ndarray, spans: np.ndarray, times: np.ndarray, id_offsets: np.ndarray,
+    ids: np.ndarray, first: int, last: int,
+) -> None:
+    """contact_id bytes ``callid|queue|enter µs`` of rows ``first:last``."""
+    for row in range(first, last):
         at = id_offsets[row]
         for i in range(spans[row, 6], spans[row, 7]):
             ids[at] = data[i]
             at += 1
         ids[at] = 0x7C
-        value = times[row, 0]
+        value = np.uint64(times[row, 0])  # unsigned: division by 10 is a multiplication
         at = id_offsets[row + 1] - 1
         while True:
-            ids[at] = 0x30 + value % 10
-            value //= 10
+            ids[at] = np.uint8(0x30 + value % np.uint64(10))
+            value //= np.uint64(10)
             at -= 1
             if value == 0:
                 break
+
+
+_BLOCKS = 16  # blocks of rows for the parallel loops (threads take them in turn)
+
+
+@numba.njit(cache=True, parallel=True)
+def _emit(
+    data: np.ndarray, offsets: np.ndarray, lines: np.ndarray, checked: bool,
+    verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per fast group: spans (int64 [n, 8]), times (int64 [n, 4]), numbers, codes, and
+    the contact_id bytes with their offsets. Rows are independent: blocks run in parallel.
+
+    spans: queue, agent (exit line), caller (enter d2; -1 when absent), callid|queue;
+    times: arrived, answered (or -1), ended, end of the on-call interval (or -1);
+    numbers (float64 [n, 3]): wait, ring, talk (NaN: null); codes (int8 [n, 3]):
+    outcome, transferred (0/1), on-call row wanted (0/1).
+    """
+    n = len(lines)
+    spans = np.full((n, 8), -1, dtype=np.int64)
+    times = np.full((n, 4), -1, dtype=np.int64)
+    numbers = np.full((n, 3), np.nan, dtype=np.float64)
+    codes = np.zeros((n, 3), dtype=np.int8)
+    id_lengths = np.zeros(n, dtype=np.int64)
+    size = (n + _BLOCKS - 1) // _BLOCKS
+    for block in numba.prange(_BLOCKS):
+        _emit_rows(
+            data, offsets, lines, checked, verbs, verb_lengths, masks, roles,
+            min(block * size, n), min((block + 1) * size, n), spans, times, numbers, codes,
+            id_lengths,
+        )
+    id_offsets = np.zeros(n + 1, dtype=np.int64)
+    id_offsets[1:] = np.cumsum(id_lengths)
+    ids = np.empty(id_offsets[n], dtype=np.uint8)
+    for block in numba.prange(_BLOCKS):
+        _id_rows(data, spans, times, id_offsets, ids, min(block * size, n),
+                 min((block + 1) * size, n))
     return spans, times, numbers, codes, id_offsets, ids
 
 
@@ -477,7 +514,8 @@ def _spans(data: np.ndarray, spans: np.ndarray) -> pa.Array:
     return _strings(offsets, out, spans[:, 0] >= 0)
 
 
-def _constant(text: str, count: int) -> pa.Array:
+def constant_strings(text: str, count: int) -> pa.Array:
+    """``count`` times ``text``, without a Python list."""
     raw = text.encode()
     offsets = np.arange(count + 1, dtype=np.int64) * len(raw)
     return _strings(offsets, np.frombuffer(raw * count, dtype=np.uint8))
@@ -489,26 +527,29 @@ def _times(values: np.ndarray) -> pa.Array:
 
 def pair_fast(
     data: np.ndarray, offsets: np.ndarray, carried: list[tuple[str, str]], tenant: str,
-    source: str,
+    source: str, *, checked: bool = True,
 ) -> FastCalls:
     """Pair the common calls of a chunk (``data``: its bytes; ``offsets``: its line ends).
+
+    ``checked``: look for control bytes and inner carriage returns (False only when the
+    chunk holds none, as ``lines.py`` tells).
 
     ``carried``: (callid, queue) of the calls left open by the previous read; their lines
     are left to the reference path, which completes them.
     """
     keys = np.array([_key_hash(callid, queue) for callid, queue in carried], dtype=np.uint64)
     tables = (_VERBS, _VERB_LENGTHS, _LAYOUT_MASKS, _ROLE_INDEX)
-    slow, lines = _scan(data, offsets, keys, *tables)
-    spans, times, numbers, codes, id_offsets, ids = _emit(data, offsets, lines, *tables)
+    slow, lines = _scan(data, offsets, keys, checked, *tables)
+    spans, times, numbers, codes, id_offsets, ids = _emit(data, offsets, lines, checked, *tables)
     count = len(lines)
     contacts = pa.table(
         {
-            "tenant": _constant(tenant, count),
-            "source": _constant(source, count),
+            "tenant": constant_strings(tenant, count),
+            "source": constant_strings(source, count),
             "contact_id": _strings(id_offsets, ids),
-            "channel": _constant("voice", count),
+            "channel": constant_strings("voice", count),
             "queue": _spans(data, spans[:, 0:2]),
-            "direction": _constant("inbound", count),
+            "direction": constant_strings("inbound", count),
             "arrived_at": _times(times[:, 0]),
             "answered_at": _times(times[:, 1]),
             "ended_at": _times(times[:, 2]),
