@@ -163,6 +163,13 @@ def _timed(work: Any) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _on_calls(store: Store) -> int:
+    row = store.connection.execute(
+        "SELECT count(*) FROM agent_states WHERE state = 'on_contact'"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=5_000_000)
@@ -187,16 +194,18 @@ def main() -> None:
         summary, ours, ours_cpu = _timed(
             lambda: ingest_paths(store, "asterisk-queue-log", [path], tenant="default")
         )
-        contacts = store.count("contacts")
+        contacts, on_calls = store.count("contacts"), _on_calls(store)
         store.close()
 
         store = Store.open(Path(tmp) / "baseline.duckdb")
         baseline_lines, baseline, baseline_cpu = _timed(lambda: baseline_ingest(store, path))
-        baseline_contacts = store.count("contacts")
+        baseline_contacts, baseline_on_calls = store.count("contacts"), _on_calls(store)
         store.close()
 
+    # Both sides wrote the same rows (counts; the tests compare the rows themselves).
     assert baseline_lines == lines and summary.total("rows_read") == lines
     assert contacts == baseline_contacts, (contacts, baseline_contacts)
+    assert on_calls == baseline_on_calls, (on_calls, baseline_on_calls)
     rate = lines / 1e6
     print(f"{'':24}{'wall s':>8}{'cpu s':>8}{'M lines/s':>11}")
     for label, wall, cpu in (
@@ -207,8 +216,9 @@ def main() -> None:
     ):
         print(f"{label:24}{wall:8.2f}{cpu:8.2f}{rate / wall:11.2f}")
     print(f"ratio end to end: {baseline / ours:.2f}x; parse only: "
-          f"{base_parse_wall / parse_wall:.2f}x ({contacts:,} contacts, "
-          f"{summary.total('quarantined')} quarantined)")
+          f"{base_parse_wall / parse_wall:.2f}x ({contacts:,} contacts, {on_calls:,} on-call "
+          f"rows, {summary.total('quarantined')} quarantined); load average at the end "
+          f"{os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
