@@ -14,8 +14,9 @@ and ``docs/sources/asterisk_queue_log.md``).
 - Epochs are absolute (UTC). Datetime strings are local time in ``--tz`` (UTC if not
   given); an ambiguous time at a DST change takes the first (summer-time) reading.
 
-The work is vectorised (numpy cuts lines, DuckDB splits, checks and pairs them); only
-the few member events go through Python.
+The common calls are paired by a compiled pass over the bytes (``asterisk/fast.py``);
+the other lines are vectorised (numpy cuts lines, DuckDB splits, checks and pairs them);
+only the few member events go through Python.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ numba-compiled pass over the chunk's bytes:
 2. A group is *fast* when it is exactly one of the two shapes above, in order (the
    ENTERQUEUE first in the file and not later in time than the others), and not named
    by the carried open calls. ``_emit`` builds its contact and on-call row straight into
-   Arrow buffers, re-reading only those lines.
+   Arrow buffers from what the pass noted per call (spans into the bytes, times, seconds).
 
 Every other line (agent events, rare verbs, bad lines, open or unusual calls and every
 line of their (callid, queue)) is handed back to the reference path, which therefore sees
@@ -50,6 +50,11 @@ OUTCOMES: tuple[str, ...] = (
 _EXIT_OUTCOME = np.array([0, 0, 0, 1, 2, 3, 4, 4, 5], dtype=np.int8)
 _ROLES = ("wait", "ring", "talk", "hold")
 _MAX_FIELDS = 11  # epoch|callid|queue|agent|event|d1…d6: the fields the SQL reads
+# Columns of a call's record: queue start, caller span, exit code and time, agent span,
+# wait and ring seconds, end code and time, talk seconds (-1: none).
+_R_QUEUE, _R_CALLER, _R_EXIT, _R_EXIT_TS, _R_AGENT = 0, 1, 3, 4, 5
+_R_WAIT, _R_RING, _R_END, _R_END_TS, _R_TALK = 7, 8, 9, 10, 11
+_RECORD = 12
 
 
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -226,7 +231,8 @@ def _scan(
     data: np.ndarray, offsets: np.ndarray, carried: np.ndarray, checked: bool,
     verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per line: whether SQL must see it; per fast group: its enter, exit and end lines."""
+    """Per line: whether SQL must see it; per fast group: its record (``_R_*`` columns,
+    then the entry time and the callid|queue span)."""
     n = len(offsets) - 1
     fs = np.zeros(_MAX_FIELDS, dtype=np.int64)
     fe = np.zeros(_MAX_FIELDS, dtype=np.int64)
@@ -245,6 +251,8 @@ def _scan(
     g_enter_ts = np.zeros(n, dtype=np.int64)
     g_connect = np.zeros(n, dtype=np.bool_)
     g_bad = np.zeros(n, dtype=np.bool_)
+    # What the rows need, noted as each line is read (columns: the _R_* constants).
+    g_rec = np.empty((n, _RECORD), dtype=np.int64)
     groups = 0
     for line in range(n):
         start, end = _line_bounds(data, offsets, line)
@@ -300,6 +308,10 @@ def _scan(
                 g_bad[group] = True  # entered again, or events before the entry
             g_enter[group] = line
             g_enter_ts[group] = ts
+            g_rec[group, _R_QUEUE] = fs[2]
+            g_rec[group, _R_CALLER] = -1
+            if values[4] >= 7 and fe[6] > fs[6]:
+                g_rec[group, _R_CALLER], g_rec[group, _R_CALLER + 1] = fs[6], fe[6]
         else:
             if g_enter[group] < 0 or ts < g_enter_ts[group]:
                 g_bad[group] = True  # no entry before it, in the file and in time
@@ -308,10 +320,20 @@ def _scan(
                     g_bad[group] = True
                 g_exit[group] = line
                 g_connect[group] = code == _CONNECT
+                g_rec[group, _R_EXIT] = code
+                g_rec[group, _R_EXIT_TS] = ts
+                g_rec[group, _R_AGENT] = -1
+                if not _is_none(data, fs[3], fe[3]):
+                    g_rec[group, _R_AGENT], g_rec[group, _R_AGENT + 1] = fs[3], fe[3]
+                g_rec[group, _R_WAIT] = values[0]
+                g_rec[group, _R_RING] = values[1]
             else:
                 if g_end[group] >= 0:
                     g_bad[group] = True
                 g_end[group] = line
+                g_rec[group, _R_END] = code
+                g_rec[group, _R_END_TS] = ts
+                g_rec[group, _R_TALK] = values[2]
     # The two shapes taken here; every other group goes to SQL with all its lines.
     keep = np.zeros(groups, dtype=np.bool_)
     for group in range(groups):
@@ -330,12 +352,14 @@ def _scan(
         if group >= 0 and not keep[group]:
             slow[line] = True
     fast = np.flatnonzero(keep)
-    lines = np.empty((len(fast), 3), dtype=np.int64)
+    records = np.empty((len(fast), _RECORD + 3), dtype=np.int64)
     for row in range(len(fast)):
-        lines[row, 0] = g_enter[fast[row]]
-        lines[row, 1] = g_exit[fast[row]]
-        lines[row, 2] = g_end[fast[row]]
-    return slow, lines
+        group = fast[row]
+        records[row, :_RECORD] = g_rec[group]
+        records[row, _RECORD] = g_enter_ts[group]
+        records[row, _RECORD + 1] = g_span[group, 0]
+        records[row, _RECORD + 2] = g_span[group, 1]
+    return slow, records
 
 
 @numba.njit(cache=True, nogil=True)
@@ -350,53 +374,39 @@ def _digits(value: int) -> int:
 
 @numba.njit(cache=True, nogil=True)
 def _emit_rows(
-    data: np.ndarray, offsets: np.ndarray, lines: np.ndarray, checked: bool,
-    verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
-    first: int, last: int, spans: np.ndarray, times: np.ndarray, numbers: np.ndarray,
-    codes: np.ndarray, id_lengths: np.ndarray,
+    records: np.ndarray, first: int, last: int, spans: np.ndarray, times: np.ndarray,
+    numbers: np.ndarray, codes: np.ndarray, id_lengths: np.ndarray,
 ) -> None:
     """Rows ``first:last`` of ``_emit`` (one block of the parallel loop)."""
-    fs = np.zeros(_MAX_FIELDS, dtype=np.int64)
-    fe = np.zeros(_MAX_FIELDS, dtype=np.int64)
-    values = np.zeros(5, dtype=np.int64)
     for row in range(first, last):
-        start, end = _line_bounds(data, offsets, lines[row, 0])
-        _, enter_ts = _read_line(
-            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
-        )
-        nf = values[4]
-        spans[row, 0], spans[row, 1] = fs[2], fe[2]
-        spans[row, 6], spans[row, 7] = fs[1], fe[2]
-        if nf >= 7 and fe[6] > fs[6]:
-            spans[row, 4], spans[row, 5] = fs[6], fe[6]
+        record = records[row]
+        enter_ts = record[_RECORD]
+        spans[row, 0], spans[row, 1] = record[_R_QUEUE], record[_RECORD + 2]
+        spans[row, 6], spans[row, 7] = record[_RECORD + 1], record[_RECORD + 2]
+        if record[_R_CALLER] >= 0:
+            spans[row, 4], spans[row, 5] = record[_R_CALLER], record[_R_CALLER + 1]
+        if record[_R_AGENT] >= 0:
+            spans[row, 2], spans[row, 3] = record[_R_AGENT], record[_R_AGENT + 1]
         times[row, 0] = enter_ts
-        id_lengths[row] = (fe[2] - fs[1]) + 1 + _digits(enter_ts)
-        start, end = _line_bounds(data, offsets, lines[row, 1])
-        code, exit_ts = _read_line(
-            data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
-        )
-        if not _is_none(data, fs[3], fe[3]):
-            spans[row, 2], spans[row, 3] = fs[3], fe[3]
-        wait = values[0]
+        id_lengths[row] = (record[_RECORD + 2] - record[_RECORD + 1]) + 1 + _digits(enter_ts)
+        exit_ts = record[_R_EXIT_TS]
+        wait = record[_R_WAIT]
         numbers[row, 0] = wait if wait >= 0 else (exit_ts - enter_ts) / 1e6
-        if code == _CONNECT:
-            if values[1] >= 0:
-                numbers[row, 1] = values[1]
+        if record[_R_EXIT] == _CONNECT:
+            if record[_R_RING] >= 0:
+                numbers[row, 1] = record[_R_RING]
             times[row, 1] = exit_ts
-            start, end = _line_bounds(data, offsets, lines[row, 2])
-            end_code, end_ts = _read_line(
-                data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
-            )
+            end_ts = record[_R_END_TS]
             times[row, 2] = end_ts
-            talk = values[2]
+            talk = record[_R_TALK]
             numbers[row, 2] = talk if talk >= 0 else (end_ts - exit_ts) / 1e6
-            codes[row, 1] = 1 if end_code >= _TRANSFER else 0
+            codes[row, 1] = 1 if record[_R_END] >= _TRANSFER else 0
             if spans[row, 2] >= 0:
                 codes[row, 2] = 1
                 times[row, 3] = end_ts
         else:
             times[row, 2] = exit_ts
-            codes[row, 0] = _EXIT_OUTCOME[code]
+            codes[row, 0] = _EXIT_OUTCOME[record[_R_EXIT]]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -426,8 +436,7 @@ _BLOCKS = 16  # blocks of rows for the parallel loops (threads take them in turn
 
 @numba.njit(cache=True, parallel=True)
 def _emit(
-    data: np.ndarray, offsets: np.ndarray, lines: np.ndarray, checked: bool,
-    verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
+    data: np.ndarray, records: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per fast group: spans (int64 [n, 8]), times (int64 [n, 4]), numbers, codes, and
     the contact_id bytes with their offsets. Rows are independent: blocks run in parallel.
@@ -437,7 +446,7 @@ def _emit(
     numbers (float64 [n, 3]): wait, ring, talk (NaN: null); codes (int8 [n, 3]):
     outcome, transferred (0/1), on-call row wanted (0/1).
     """
-    n = len(lines)
+    n = len(records)
     spans = np.full((n, 8), -1, dtype=np.int64)
     times = np.full((n, 4), -1, dtype=np.int64)
     numbers = np.full((n, 3), np.nan, dtype=np.float64)
@@ -446,9 +455,8 @@ def _emit(
     size = (n + _BLOCKS - 1) // _BLOCKS
     for block in numba.prange(_BLOCKS):
         _emit_rows(
-            data, offsets, lines, checked, verbs, verb_lengths, masks, roles,
-            min(block * size, n), min((block + 1) * size, n), spans, times, numbers, codes,
-            id_lengths,
+            records, min(block * size, n), min((block + 1) * size, n), spans, times, numbers,
+            codes, id_lengths,
         )
     id_offsets = np.zeros(n + 1, dtype=np.int64)
     id_offsets[1:] = np.cumsum(id_lengths)
@@ -539,9 +547,9 @@ def pair_fast(
     """
     keys = np.array([_key_hash(callid, queue) for callid, queue in carried], dtype=np.uint64)
     tables = (_VERBS, _VERB_LENGTHS, _LAYOUT_MASKS, _ROLE_INDEX)
-    slow, lines = _scan(data, offsets, keys, checked, *tables)
-    spans, times, numbers, codes, id_offsets, ids = _emit(data, offsets, lines, checked, *tables)
-    count = len(lines)
+    slow, records = _scan(data, offsets, keys, checked, *tables)
+    spans, times, numbers, codes, id_offsets, ids = _emit(data, records)
+    count = len(records)
     contacts = pa.table(
         {
             "tenant": constant_strings(tenant, count),
