@@ -581,3 +581,35 @@ def pair_fast(
     )
     latest = int(times[:, 0].max()) if count else None
     return FastCalls(slow, contacts, on_contact, latest)
+
+
+@numba.njit(cache=True, nogil=True)
+def _census(raw: np.ndarray) -> tuple[np.ndarray, int, bool, bool]:
+    """Newline positions, control bytes (not \\t \\n \\r), a \\r, a byte ≥ 0x80: one pass."""
+    lines = 0
+    control = 0
+    has_cr = False
+    high = False
+    for b in raw:
+        if b < 0x20:
+            if b == 0x0A:
+                lines += 1
+            elif b == 0x0D:
+                has_cr = True
+            elif b != 0x09:
+                control += 1
+        elif b >= 0x80:
+            high = True
+    newlines = np.empty(lines, dtype=np.int64)
+    at = 0
+    for i in range(len(raw)):
+        if raw[i] == 0x0A:
+            newlines[at] = i
+            at += 1
+    return newlines, control, has_cr, high
+
+
+def byte_census(data: bytes) -> tuple[npt.NDArray[np.int64], bool, bool, bool]:
+    """(newline positions, control bytes other than tab occur, a \\r occurs, all ASCII)."""
+    newlines, control, has_cr, high = _census(np.frombuffer(data, dtype=np.uint8))
+    return newlines, bool(control), bool(has_cr), not high

@@ -1,6 +1,7 @@
 """Bytes of a queue_log chunk → one Arrow string per line, without a per-line Python loop.
 
-Lines are cut with numpy at the newline bytes and handed to Arrow without copying: line
+Lines are cut at the newline bytes (found in one compiled pass, with the byte census the
+checks need) and handed to Arrow without copying: line
 *i* spans from the newline that ends line *i − 1* to the one that ends it, so every line
 but the first starts with ``\\n`` (the SQL strips it from the epoch field). That keeps
 the Arrow offsets contiguous, which is what lets the file's own buffer be the data buffer.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from servicelevel.sources.asterisk.fast import byte_census
 from servicelevel.sources.base import QuarantinedLine
 
 _NOT_TEXT = (
@@ -40,21 +42,18 @@ def split_lines(data: bytes, first_line: int) -> Lines:
     """Cut ``data`` into lines; a last line without a newline is still a line."""
     quarantined: list[QuarantinedLine] = []
     blanked: set[int] = set()
-    raw = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(raw == 0x0A)
+    # One compiled pass: newlines, and whether there are control bytes, \r, non-ASCII.
+    newlines, control, has_cr, ascii_only = byte_census(data)
     try:
         table = _table(data, newlines)
-        table.column("line").chunk(0).validate(full=True)  # UTF-8, vectorised
+        if not ascii_only:  # ASCII is UTF-8 already
+            table.column("line").chunk(0).validate(full=True)  # UTF-8, vectorised
     except pa.ArrowInvalid:
         data = _blank_non_text(data, newlines, first_line, quarantined, blanked)
-        raw = np.frombuffer(data, dtype=np.uint8)
         table = _table(data, newlines)
+        _, control, has_cr, _ = byte_census(data)
     # Control bytes other than \t \n \r mean binary data somewhere; only then check per line.
-    control = int(np.count_nonzero(raw < 0x20)) - len(newlines)
-    has_cr = b"\r" in data
-    if control:
-        control -= data.count(b"\t") + (data.count(b"\r") if has_cr else 0)
-    return Lines(table, has_cr, control > 0, quarantined, frozenset(blanked))
+    return Lines(table, has_cr, control, quarantined, frozenset(blanked))
 
 
 def _table(data: bytes, newlines: np.ndarray) -> pa.Table:
