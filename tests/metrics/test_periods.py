@@ -54,3 +54,12 @@ def test_time_in_state_is_cut_in_the_repeated_hour():
     assert got == {"2024-10-27T02:00:00+02:00": 50.0, "2024-10-27T02:00:00+01:00": 50.0}
     assert values(source, "occupancy", period="day", tz=PARIS) == {
         "2024-10-27T00:00:00+02:00": 50.0}
+
+
+def test_an_open_range_ends_with_the_period_of_the_last_row() -> None:
+    # The last contact at 23:59:59.5 belongs to 5 March; no empty 6 March follows it.
+    source = store_with(contacts=[
+        contact("c1", "2024-03-05 10:00"),
+        contact("c2", "2024-03-05 23:59:59.500000"),
+    ])
+    assert values(source, "offered", period="day") == {"2024-03-05T00:00:00+00:00": 2.0}

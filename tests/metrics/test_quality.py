@@ -68,6 +68,8 @@ def quality():
     ("qa_score", {"include_calibration": True}, 545 / 7),
     # r1 passes (90 ≥ 80); r2 and r4 score below; r3 failed a critical item
     ("qa_pass_rate", {}, 25.0),
+    # With calibration: r1, r5 (80 ≥ 80) and r6 pass of r1..r7
+    ("qa_pass_rate", {"include_calibration": True}, 300 / 7),
     # Month means: a1 (90 + 70) / 2 = 80 passes, a2 (85 + 60) / 2 = 72.5 does not
     ("qa_agents_passing", {}, 50.0),
     # Session K: scores 80, 90, 70, mean 80: deviations 0, 10, 10

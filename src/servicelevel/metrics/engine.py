@@ -185,7 +185,7 @@ def _scope(t: ir.Table, period_column: str, query: KpiQuery
             fallback = datetime.now(UTC)
             return t, lower or fallback, upper or fallback
         lower = lower or _aware(bounds["first"])
-        upper = upper or _aware(bounds["last"]) + timedelta(seconds=1)
+        upper = upper or _aware(bounds["last"]) + timedelta(microseconds=1)
     return t, lower, upper
 
 

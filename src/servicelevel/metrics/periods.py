@@ -399,7 +399,7 @@ class Window:
             if found["lo"] is None:
                 return None
             lower = lower or _as_utc(found["lo"])
-            upper = upper or _as_utc(found["hi"]) + timedelta(seconds=1)
+            upper = upper or _as_utc(found["hi"]) + timedelta(microseconds=1)
         return lower.astimezone(UTC), upper.astimezone(UTC)
 
     def grid(self, lower: datetime, upper: datetime) -> ir.Table:

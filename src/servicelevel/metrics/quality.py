@@ -184,9 +184,8 @@ _CALIBRATION = Parameter(
 
 
 def _reviews(t: ir.Table, p: Mapping[str, Any]) -> ir.BooleanValue:
-    if p.get("include_calibration", False):
-        return ibis.literal(True)
-    return t.calibration_session.isnull()
+    # A column, even when every review counts: aggregates need a per-row expression.
+    return t.calibration_session.isnull() | bool(p.get("include_calibration", False))
 
 
 def _qa_score(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
