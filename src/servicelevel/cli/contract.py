@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -142,10 +143,16 @@ def _footer(evaluation: Evaluation) -> str:
             f"{', '.join(evaluation.versions)}, sha256 {evaluation.sha256}")
 
 
+STANDARD_SCORECARDS = Path(
+    str(resources.files("servicelevel").joinpath("data", "scorecards", "standard.yaml"))
+)
+
+
 def scorecard_command(
     role: Annotated[str, typer.Option(help="agent, team_lead, qa, trainer or ops_manager.")],
-    contract: Annotated[Path, typer.Option(
-        "--contract", help="Contract (or scorecards) YAML file holding the scorecards.")],
+    contract: Annotated[Path | None, typer.Option(
+        "--contract", help="Contract (or scorecards) YAML file holding the scorecards "
+        "[default: the standard scorecards shipped with servicelevel].")] = None,
     db: DbOption = None,
     period: Annotated[str | None, typer.Option(help="1999-02, 1999 or 1999-01..1999-10.")
                       ] = None,
@@ -155,6 +162,7 @@ def scorecard_command(
     """A role's KPIs against their targets, per month (and per person)."""
     if output not in FORMATS:
         raise InputError(f"--format: {output!r} is not one of {', '.join(FORMATS)}")
+    contract = contract or STANDARD_SCORECARDS
     source = load_scorecards(_read(contract), str(contract))
     selection = Selection.parse(period)
     lines = scorecard(open_tables("duckdb", db_path(db)), source, role, selection.first,

@@ -43,8 +43,9 @@ def _cost_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) -> ir.
     bounds = window.bounds(costs, "period_start", "period_end")
     c = tables("contacts")
     counted = handled(c) if p["per"] == "handled" else offered(c)
+    # Contacts add no cost: null, so a period with contacts but no cost rows has no value.
     contacts = c.select(tenant=c.tenant, queue=c.queue.fill_null(""), period_at=c.arrived_at,
-                        _num=ibis.literal(0.0), _den=counted.cast("float64"))
+                        _num=ibis.null("float64"), _den=counted.cast("float64"))
     if bounds is None:
         return contacts
     cut = split_by_period(costs, "period_start", "period_end", window.grid(*bounds))

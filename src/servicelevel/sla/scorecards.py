@@ -8,12 +8,13 @@ are one line for the whole scope.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from servicelevel.errors import InputError
-from servicelevel.metrics import KpiQuery, MetricRequest, PeriodSpec, compute
+from servicelevel.metrics import Kind, KpiQuery, KpiRow, MetricRequest, PeriodSpec, compute
 from servicelevel.metrics.engine import TableSource
 from servicelevel.model.time import zone
 from servicelevel.sla.evaluation import meets, period_label
@@ -113,7 +114,7 @@ def scorecard(tables: TableSource, source: Contract | ScorecardFile, role: str,
             by=(group,) if group else (), start=first, end=last,
             tenant=tenants[0] if len(tenants) == 1 else None, filters=filters,
         )
-        for row in compute(tables, query):
+        for row in _compute_by(tables, query, group):
             person = dict(row.group).get(group) if group else None
             if group and person is None:
                 continue  # contacts with no agent (or team) recorded
@@ -124,3 +125,44 @@ def scorecard(tables: TableSource, source: Contract | ScorecardFile, role: str,
                                        kpi.target, verdict))
     lines.sort(key=lambda line: (line.period, line.who or "", ))
     return lines
+
+
+def _compute_by(tables: TableSource, query: KpiQuery, group: str | None) -> list[KpiRow]:
+    """The query's rows; a team the metric's rows do not carry comes from the roster.
+
+    Contacts carry their team, but agent states, QA reviews or surveys carry only the
+    agent: those are computed per agent and rolled up to the agent's team in the roster
+    (``agents.team``), adding numerators and denominators, so team figures stay exact.
+    """
+    try:
+        return compute(tables, query)
+    except InputError:
+        if group != "team":
+            raise
+    roster = tables("agents").select("agent_id", "team").to_pyarrow().to_pylist()
+    team_of = {r["agent_id"]: r["team"] for r in roster if r["team"] is not None}
+    who = list(query.filters.get("team", ()))
+    filters = {k: v for k, v in query.filters.items() if k != "team"}
+    if who:
+        filters["agent"] = [a for a, t in team_of.items() if t in who]
+    by_agent = dataclasses.replace(query, by=("agent",), filters=filters)
+    metric = query.metrics[0].metric
+    if metric.kind not in (Kind.RATIO, Kind.COUNT):
+        raise InputError(f"{metric.key}: its rows carry no team and a {metric.kind.value} "
+                         "cannot be added up from agents to teams")
+    sums: dict[tuple[datetime, str], list[float]] = {}
+    for row in compute(tables, by_agent):
+        team = team_of.get(str(dict(row.group).get("agent")))
+        if team is None:
+            continue
+        parts = sums.setdefault((row.period_start, team), [0.0, 0.0])
+        if metric.kind is Kind.RATIO:
+            parts[0] += row.numerator or 0.0
+            parts[1] += row.denominator or 0.0
+        elif row.value is not None:
+            parts[0] += row.value
+    return [
+        KpiRow(start, (("team", team),), metric.key,
+               metric.value({"numerator": num, "denominator": den, "value": num}), num, den)
+        for (start, team), (num, den) in sorted(sums.items())
+    ]
