@@ -506,14 +506,14 @@ def _strings(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None = N
     count = len(offsets) - 1
     nulls = None
     if valid is not None and not valid.all():
-        nulls = pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
+        nulls = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    # The numpy arrays become the Arrow buffers as they are (no copy).
     if offsets[-1] < 2**31:
         return pa.StringArray.from_buffers(
-            count, pa.py_buffer(offsets.astype(np.int32).tobytes()), pa.py_buffer(data.tobytes()),
-            nulls,
+            count, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data), nulls
         )
     return pa.LargeStringArray.from_buffers(  # pragma: no cover - chunks over 2 GB of ids
-        count, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data.tobytes()), nulls
+        count, pa.py_buffer(offsets), pa.py_buffer(data), nulls
     )
 
 

@@ -70,7 +70,7 @@ def _table(data: bytes, newlines: np.ndarray) -> pa.Table:
         lines = pa.array([], type=pa.large_string())
     else:
         lines = pa.LargeStringArray.from_buffers(
-            count, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)
+            count, pa.py_buffer(offsets), pa.py_buffer(data)
         )
     seq = pa.array(np.arange(count, dtype=np.int64))
     return pa.table({"seq": seq, "line": lines})
