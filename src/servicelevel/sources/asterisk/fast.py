@@ -377,7 +377,7 @@ def _emit_rows(
     records: np.ndarray, first: int, last: int, spans: np.ndarray, times: np.ndarray,
     numbers: np.ndarray, codes: np.ndarray, id_lengths: np.ndarray,
 ) -> None:
-    """Rows ``first:last`` of ``_emit`` (one block of the parallel loop)."""
+    """Rows ``first:last`` of ``_emit``."""
     for row in range(first, last):
         record = records[row]
         enter_ts = record[_RECORD]
@@ -431,15 +431,13 @@ def _id_rows(
                 break
 
 
-_BLOCKS = 16  # blocks of rows for the parallel loops (threads take them in turn)
-
-
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True)
 def _emit(
     data: np.ndarray, records: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per fast group: spans (int64 [n, 8]), times (int64 [n, 4]), numbers, codes, and
-    the contact_id bytes with their offsets. Rows are independent: blocks run in parallel.
+    the contact_id bytes with their offsets. Single-threaded on purpose: no thread pool
+    (OpenMP) inside a library that may be forked or called from threads.
 
     spans: queue, agent (exit line), caller (enter d2; -1 when absent), callid|queue;
     times: arrived, answered (or -1), ended, end of the on-call interval (or -1);
@@ -452,18 +450,11 @@ def _emit(
     numbers = np.full((n, 3), np.nan, dtype=np.float64)
     codes = np.zeros((n, 3), dtype=np.int8)
     id_lengths = np.zeros(n, dtype=np.int64)
-    size = (n + _BLOCKS - 1) // _BLOCKS
-    for block in numba.prange(_BLOCKS):
-        _emit_rows(
-            records, min(block * size, n), min((block + 1) * size, n), spans, times, numbers,
-            codes, id_lengths,
-        )
+    _emit_rows(records, 0, n, spans, times, numbers, codes, id_lengths)
     id_offsets = np.zeros(n + 1, dtype=np.int64)
     id_offsets[1:] = np.cumsum(id_lengths)
     ids = np.empty(id_offsets[n], dtype=np.uint8)
-    for block in numba.prange(_BLOCKS):
-        _id_rows(data, spans, times, id_offsets, ids, min(block * size, n),
-                 min((block + 1) * size, n))
+    _id_rows(data, spans, times, id_offsets, ids, 0, n)
     return spans, times, numbers, codes, id_offsets, ids
 
 
