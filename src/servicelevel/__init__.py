@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     "PeriodSpec": "servicelevel.metrics",
     "BusinessHours": "servicelevel.metrics",
     "compute": "servicelevel.metrics",
+    "compute_table": "servicelevel.metrics",
     "get_metric": "servicelevel.metrics",
     "metrics": "servicelevel.metrics",
     # contracts

@@ -1,6 +1,13 @@
 """The metric engine: one registry of metric definitions, run as Ibis expressions."""
 
-from servicelevel.metrics.engine import GROUPS, KpiQuery, KpiRow, MetricRequest, compute
+from servicelevel.metrics.engine import (
+    GROUPS,
+    KpiQuery,
+    KpiRow,
+    MetricRequest,
+    compute,
+    compute_table,
+)
 from servicelevel.metrics.periods import BusinessHours, PeriodSpec
 from servicelevel.metrics.registry import (
     Direction,
@@ -26,6 +33,7 @@ __all__ = [
     "PeriodSpec",
     "Unit",
     "compute",
+    "compute_table",
     "get_metric",
     "metrics",
     "register",
