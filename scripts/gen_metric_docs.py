@@ -96,7 +96,9 @@ def render_metric(metric: Metric) -> str:
 def render() -> str:
     by_family: dict[str, list[Metric]] = {}
     for metric in metrics().values():
-        family = metric.formula.__module__.rsplit(".", 1)[-1]
+        # The family is the module that declares the metric: its prepare step, or its formula.
+        declared_by = metric.prepare or metric.formula
+        family = declared_by.__module__.rsplit(".", 1)[-1]
         by_family.setdefault(family, []).append(metric)
     parts = [INTRO]
     for family, metrics_of_family in by_family.items():

@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from servicelevel.metrics.efficiency import offered
+from servicelevel.metrics.formulas import prepared_ratio
 from servicelevel.metrics.handling import handled
 from servicelevel.metrics.periods import Window, local_midnight, split_by_period
 from servicelevel.metrics.registry import (
@@ -30,10 +31,6 @@ from servicelevel.metrics.registry import (
     union_rows,
 )
 from servicelevel.model.enums import AgentState, Outcome
-
-
-def _ratio(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
-    return {"numerator": t._num.sum(), "denominator": t._den.sum()}
 
 
 def _cost_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) -> ir.Table:
@@ -68,7 +65,7 @@ register(Metric(
         "Benchmarks (MetricNet, COPC) divide fully loaded cost by handled contacts; "
         "category picks one kind of cost (e.g. labour). Currencies are not converted."
     ),
-    formula=_ratio,
+    formula=prepared_ratio,
     prepare=_cost_rows,
     parameters=(
         Parameter("per", "handled", "Denominator: handled or offered contacts.",
@@ -121,7 +118,7 @@ register(Metric(
         "also compare scheduled (not logged-in) agents with requirements; that is "
         "schedule efficiency, not this."
     ),
-    formula=_ratio,
+    formula=prepared_ratio,
     prepare=_staffing_rows,
     parameters=(_MODEL,),
 ))
@@ -313,7 +310,7 @@ register(Metric(
         "(ContactBabel, SHRM) quote. Some centers divide by headcount at the start of the "
         "period instead. Counted per period, so it does not roll up from shorter periods."
     ),
-    formula=_ratio,
+    formula=prepared_ratio,
     prepare=_attrition_rows,
     additive=False,
     parameters=(Parameter("role", "agent", "Only roster rows of this role (rows with no role "

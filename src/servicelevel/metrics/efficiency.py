@@ -15,6 +15,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from servicelevel.metrics.formulas import count_where, sum_where
 from servicelevel.metrics.registry import Direction, Kind, Metric, Parameter, Unit, register
 from servicelevel.model.enums import Outcome
 
@@ -49,12 +50,6 @@ def abandoned(t: ir.Table) -> ir.BooleanValue:
     return t.outcome == Outcome.ABANDONED.value
 
 
-def _count(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    return condition.cast("int64").sum()
-
-
-def _sum_where(condition: ir.BooleanValue, value: ir.NumericValue) -> ir.NumericScalar:
-    return ibis.ifelse(condition, value, 0.0).sum()
 
 
 def _wait(t: ir.Table) -> ir.FloatingValue:
@@ -88,18 +83,18 @@ def _service_level(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     met = base & answered(t) & (wait <= threshold)
     gone = base & abandoned(t)
     treatment = p["abandons"]
-    numerator = _count(met)
-    denominator = _count(base)
+    numerator = count_where(met)
+    denominator = count_where(base)
     if treatment == "ignored":
-        denominator = _count(base & ~(abandoned(t) & (wait <= threshold)))
+        denominator = count_where(base & ~(abandoned(t) & (wait <= threshold)))
     elif treatment == "positive":
-        numerator = _count(met | (gone & (wait <= threshold)))
+        numerator = count_where(met | (gone & (wait <= threshold)))
     elif treatment == "answered_only":
-        denominator = _count(base & answered(t))
+        denominator = count_where(base & answered(t))
     elif treatment == "short_excluded":
-        denominator = _count(base & ~(abandoned(t) & (wait <= short)))
+        denominator = count_where(base & ~(abandoned(t) & (wait <= short)))
     elif treatment == "short_positive":
-        numerator = _count(met | (gone & (wait <= short)))
+        numerator = count_where(met | (gone & (wait <= short)))
     return {"numerator": numerator, "denominator": denominator}
 
 
@@ -141,7 +136,7 @@ register(Metric(
 
 def _volume(condition_of: Any) -> Any:
     def formula(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
-        return {"value": _count(offered(t, p) & condition_of(t))}
+        return {"value": count_where(offered(t, p) & condition_of(t))}
 
     return formula
 
@@ -175,7 +170,7 @@ register(Metric(
 
 def _asa(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     done = offered(t) & answered(t)
-    return {"numerator": _sum_where(done, _wait(t)), "denominator": _count(done)}
+    return {"numerator": sum_where(done, _wait(t)), "denominator": count_where(done)}
 
 
 register(Metric(
@@ -191,7 +186,7 @@ def _awt(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     counted = offered(t) & answered(t)
     if p["include_abandoned"]:
         counted = offered(t) & (answered(t) | abandoned(t))
-    return {"numerator": _sum_where(counted, _wait(t)), "denominator": _count(counted)}
+    return {"numerator": sum_where(counted, _wait(t)), "denominator": count_where(counted)}
 
 
 register(Metric(
@@ -210,7 +205,7 @@ register(Metric(
 
 def _time_to_abandon(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     gone = offered(t) & abandoned(t)
-    return {"numerator": _sum_where(gone, _wait(t)), "denominator": _count(gone)}
+    return {"numerator": sum_where(gone, _wait(t)), "denominator": count_where(gone)}
 
 
 register(Metric(
@@ -244,7 +239,7 @@ def _abandon_rate(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     base = offered(t, p)
     if p["exclude_short"]:
         base = base & ~(abandoned(t) & (_wait(t) <= float(p["short_abandon"])))
-    return {"numerator": _count(base & abandoned(t)), "denominator": _count(base)}
+    return {"numerator": count_where(base & abandoned(t)), "denominator": count_where(base)}
 
 
 register(Metric(
@@ -265,7 +260,7 @@ register(Metric(
 def _aht(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     handled = answered(t) & t.talk_s.notnull()
     handle = t.talk_s.fill_null(0.0) + t.hold_s.fill_null(0.0) + t.acw_s.fill_null(0.0)
-    return {"numerator": _sum_where(handled, handle), "denominator": _count(handled)}
+    return {"numerator": sum_where(handled, handle), "denominator": count_where(handled)}
 
 
 register(Metric(

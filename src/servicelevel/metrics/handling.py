@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from servicelevel.metrics.efficiency import answered, offered
+from servicelevel.metrics.formulas import count_where
 from servicelevel.metrics.periods import (
     LocalTime,
     Window,
@@ -46,9 +47,6 @@ def handled(t: ir.Table) -> ir.BooleanValue:
     )
 
 
-def _count(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    return condition.cast("int64").sum()
-
 
 def _seconds(start: ir.TimestampValue, end: ir.TimestampValue) -> ir.FloatingValue:
     return (epoch_seconds(end) - epoch_seconds(start)).cast("float64")
@@ -59,7 +57,7 @@ def _mean_time(condition_of: Any, start: str, end: str) -> Any:
         counted = condition_of(t) & t[start].notnull() & t[end].notnull()
         return {
             "numerator": ibis.ifelse(counted, _seconds(t[start], t[end]), 0.0).sum(),
-            "denominator": _count(counted),
+            "denominator": count_where(counted),
         }
 
     return formula
@@ -114,7 +112,7 @@ def _trt(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     finish = ibis.greatest(t.resolved_at, t.ended_at.fill_null(t.resolved_at))
     return {
         "numerator": ibis.ifelse(done, _seconds(t.arrived_at, finish), 0.0).sum(),
-        "denominator": _count(done),
+        "denominator": count_where(done),
     }
 
 
@@ -170,7 +168,7 @@ def _sdr_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) -> ir.T
 def _sdr(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     base = offered(t)
     met = base & t.answered_at.notnull() & (t.answered_at <= t._deadline)
-    return {"numerator": _count(met), "denominator": _count(base)}
+    return {"numerator": count_where(met), "denominator": count_where(base)}
 
 
 register(Metric(
@@ -229,7 +227,7 @@ def _fcr_repeat_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) 
 
 def _fcr_repeat(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     base = offered(t) & answered(t) & t.customer_id.notnull()
-    return {"numerator": _count(base & (t._repeats == 0)), "denominator": _count(base)}
+    return {"numerator": count_where(base & (t._repeats == 0)), "denominator": count_where(base)}
 
 
 register(Metric(
@@ -261,8 +259,8 @@ register(Metric(
 def _fcr_survey(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     said = t.first_contact_resolved.notnull()
     return {
-        "numerator": _count(said & t.first_contact_resolved),
-        "denominator": _count(said),
+        "numerator": count_where(said & t.first_contact_resolved),
+        "denominator": count_where(said),
     }
 
 
@@ -285,8 +283,8 @@ register(Metric(
 def _flag_rate(column: str) -> Any:
     def formula(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
         base = handled(t) & ~t.outcome.isin([Outcome.ENDED_IN_VRU.value])
-        return {"numerator": _count(base & t[column].fill_null(False)),
-                "denominator": _count(base)}
+        return {"numerator": count_where(base & t[column].fill_null(False)),
+                "denominator": count_where(base)}
 
     return formula
 

@@ -16,6 +16,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from servicelevel.metrics.formulas import count_where
 from servicelevel.metrics.handling import handled
 from servicelevel.metrics.periods import Window, assign_period
 from servicelevel.metrics.registry import (
@@ -30,10 +31,6 @@ from servicelevel.metrics.registry import (
 )
 
 
-def _count(condition: ir.BooleanValue) -> ir.IntegerScalar:
-    return condition.cast("int64").sum()
-
-
 def _scale_max(t: ir.Table) -> ir.FloatingValue:
     return t.csat_scale_max.fill_null(5.0)
 
@@ -45,7 +42,7 @@ def _scale_min(t: ir.Table) -> ir.FloatingValue:
 def _csat(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     scored = t.csat_score.notnull()
     top = t.csat_score >= _scale_max(t) - int(p["top_box"]) + 1
-    return {"numerator": _count(scored & top), "denominator": _count(scored)}
+    return {"numerator": count_where(scored & top), "denominator": count_where(scored)}
 
 
 register(Metric(
@@ -72,7 +69,7 @@ def _csat_mean(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     score = t.csat_score
     if p["scale"] == "percent":
         score = 100.0 * (score - _scale_min(t)) / (_scale_max(t) - _scale_min(t))
-    return {"numerator": ibis.ifelse(scored, score, 0.0).sum(), "denominator": _count(scored)}
+    return {"numerator": ibis.ifelse(scored, score, 0.0).sum(), "denominator": count_where(scored)}
 
 
 register(Metric(
@@ -96,8 +93,8 @@ def _dsat_condition(t: ir.Table, bottom_box: int) -> ir.BooleanValue:
 
 def _dsat(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     return {
-        "numerator": _count(_dsat_condition(t, int(p["bottom_box"]))),
-        "denominator": _count(t.csat_score.notnull()),
+        "numerator": count_where(_dsat_condition(t, int(p["bottom_box"]))),
+        "denominator": count_where(t.csat_score.notnull()),
     }
 
 
@@ -120,7 +117,7 @@ register(Metric(
 def _flag_share(column: str) -> Any:
     def formula(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
         said = t[column].notnull()
-        return {"numerator": _count(said & t[column]), "denominator": _count(said)}
+        return {"numerator": count_where(said & t[column]), "denominator": count_where(said)}
 
     return formula
 
@@ -191,7 +188,7 @@ def _reviews(t: ir.Table, p: Mapping[str, Any]) -> ir.BooleanValue:
 def _qa_score(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     counted = _reviews(t, p) & t.score.notnull()
     return {"numerator": ibis.ifelse(counted, t.score, 0.0).sum(),
-            "denominator": _count(counted)}
+            "denominator": count_where(counted)}
 
 
 register(Metric(
@@ -214,8 +211,8 @@ def _passed(t: ir.Table, pass_mark: float) -> ir.BooleanValue:
 
 def _qa_pass_rate(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
     counted = _reviews(t, p)
-    return {"numerator": _count(counted & _passed(t, float(p["pass_mark"]))),
-            "denominator": _count(counted)}
+    return {"numerator": count_where(counted & _passed(t, float(p["pass_mark"]))),
+            "denominator": count_where(counted)}
 
 
 register(Metric(
@@ -246,7 +243,7 @@ def _agents_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) -> i
 
 
 def _agents_passing(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
-    return {"numerator": _count(t._passing), "denominator": t.count()}
+    return {"numerator": count_where(t._passing), "denominator": t.count()}
 
 
 register(Metric(

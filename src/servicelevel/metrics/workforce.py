@@ -21,6 +21,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from servicelevel.metrics.formulas import prepared_ratio
 from servicelevel.metrics.periods import Window, split_by_period
 from servicelevel.metrics.registry import (
     Direction,
@@ -85,9 +86,6 @@ def _time_rows(window: Window, parts: Sequence[ir.Table]) -> ir.Table:
     return cut.mutate(_num=cut._wn * cut.overlap_s, _den=cut._wd * cut.overlap_s)
 
 
-def _time_ratio(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
-    return {"numerator": t._num.sum(), "denominator": t._den.sum()}
-
 
 def _activities(text: str) -> list[str]:
     return [a.strip() for a in str(text).split(",") if a.strip()]
@@ -121,7 +119,7 @@ register(Metric(
         "some WFM tools divide by all logged-in time, which is utilization here. Too high "
         "(over about 90%) burns agents out, so 'higher is better' holds only up to a target."
     ),
-    formula=_time_ratio,
+    formula=prepared_ratio,
     prepare=_occupancy_rows,
 ))
 
@@ -147,7 +145,7 @@ register(Metric(
         "suites), handling ÷ paid time (BPO billing, denominator=scheduled), handling ÷ "
         "logged-in time (the default). Name the parameter in a contract."
     ),
-    formula=_time_ratio,
+    formula=prepared_ratio,
     prepare=_utilization_rows,
     parameters=(
         Parameter("denominator", "logged_in", "Logged-in time or scheduled shift time.",
@@ -186,7 +184,7 @@ register(Metric(
         "schedule's own breaks and activities ÷ shift time) and split planned from "
         "unplanned; some exclude lunch when it is unpaid."
     ),
-    formula=_time_ratio,
+    formula=prepared_ratio,
     prepare=_shrinkage_rows,
     parameters=(_SHIFT,),
 ))
@@ -220,7 +218,7 @@ register(Metric(
         "(worked time ÷ scheduled time, regardless of when) is a different measure. Off "
         "activities are taken to lie inside shifts."
     ),
-    formula=_time_ratio,
+    formula=prepared_ratio,
     prepare=_adherence_rows,
     parameters=(_SHIFT, _OFF),
 ))
@@ -242,7 +240,7 @@ register(Metric(
         "HR attendance often counts days or shifts present ÷ scheduled; time-based "
         "attendance also catches late log-ins and early log-offs."
     ),
-    formula=_time_ratio,
+    formula=prepared_ratio,
     prepare=_attendance_rows,
     parameters=(_SHIFT,),
 ))
