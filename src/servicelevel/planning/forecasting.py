@@ -1,0 +1,311 @@
+"""Forecasts of contacts offered and handle time per queue and interval.
+
+Pure: the caller hands in the history (offered contacts and AHT per interval and queue,
+as the metric engine reports them with ``PeriodSpec`` intervals in the local zone) and
+gets the forecast back; nothing here reads or writes the store.
+
+How a queue is forecast:
+
+1. The history is laid on a regular grid of *local wall-clock* intervals (seasonality
+   follows the clock on the wall: the repeated autumn hour is added into one interval,
+   the skipped spring hour is an empty one). Intervals with no row are 0 contacts.
+2. Every candidate model (a plain function chosen by name, see ``MODELS``) is scored by
+   a rolling-origin backtest: for each of the last ``backtest_windows`` weeks, it is fit
+   on everything before that week and forecasts it; its WAPE is
+   Σ |actual − forecast| ÷ Σ actual over those weeks.
+3. The model with the lowest WAPE (``seasonal_naive`` wins ties: the simplest) is fit on
+   the whole history and forecasts the horizon. Intervals of the week that had no
+   contact in the history used (closed hours) stay at 0; negative figures become 0.
+4. Handle time: the contact-weighted mean AHT of the same interval of the week over the
+   history used (the queue's overall mean where that interval never had an answered
+   contact).
+
+``reforecast_intraday`` adjusts the rest of a day from what arrived so far.
+No model here draws random numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from servicelevel.errors import InputError
+from servicelevel.model.tables import FORECASTS
+
+Floats = npt.NDArray[np.float64]
+
+#: A forecast model: (history, horizon in intervals, intervals per day) -> forecast.
+Model = Callable[[Floats, int, int], Floats]
+
+BASELINE = "seasonal_naive"
+_DAYS_PER_WEEK = 7
+
+
+def seasonal_naive(y: Floats, horizon: int, per_day: int) -> Floats:
+    """Each interval as the same interval one week earlier (the baseline)."""
+    from statsforecast.models import SeasonalNaive
+
+    return _mean(SeasonalNaive(season_length=per_day * _DAYS_PER_WEEK), y, horizon)
+
+
+def mstl(y: Floats, horizon: int, per_day: int) -> Floats:
+    """MSTL: daily and weekly seasonal components (LOESS), the trend by AutoETS."""
+    from statsforecast.models import MSTL
+
+    return _mean(MSTL(season_length=[per_day, per_day * _DAYS_PER_WEEK]), y, horizon)
+
+
+def auto_ets(y: Floats, horizon: int, per_day: int) -> Floats:
+    """AutoETS (error, trend and season chosen by AICc) with daily seasonality."""
+    from statsforecast.models import AutoETS
+
+    return _mean(AutoETS(season_length=per_day), y, horizon)
+
+
+def _mean(model: object, y: Floats, horizon: int) -> Floats:
+    result = model.forecast(y=y, h=horizon)  # type: ignore[attr-defined]
+    return np.asarray(result["mean"], dtype=np.float64)
+
+
+#: Candidate models by name; an extension adds its own function here.
+MODELS: dict[str, Model] = {
+    "seasonal_naive": seasonal_naive,
+    "mstl": mstl,
+    "auto_ets": auto_ets,
+}
+
+
+@dataclass(frozen=True)
+class QueueForecast:
+    """The forecast of one queue: the chosen model, the backtest, the intervals."""
+
+    queue: str
+    model: str
+    backtest_wape: float | None  # % of the chosen model; None when nothing to backtest
+    baseline_wape: float | None  # % of seasonal naive over the same weeks
+    scores: Mapping[str, float]  # backtest WAPE % of every model that could be fit
+    interval_s: int
+    starts: Sequence[datetime]  # aware, UTC
+    contacts: Floats
+    aht_s: Floats
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def wape(actual: Floats, forecast: Floats) -> float | None:
+    """Σ |actual − forecast| ÷ Σ actual, in %; None when nothing arrived."""
+    total = float(np.sum(actual))
+    if total <= 0:
+        return None
+    return 100.0 * float(np.sum(np.abs(actual - forecast))) / total
+
+
+def history_from_metrics(table: pa.Table) -> pd.DataFrame:
+    """``compute_table``'s rows of ``offered`` and ``aht`` by queue as one history frame.
+
+    Columns: ``queue``, ``interval_start`` (aware, local), ``contacts``, ``aht_s``.
+    """
+    frame = table.to_pandas()
+    if frame.empty:
+        return pd.DataFrame(columns=["queue", "interval_start", "contacts", "aht_s"])
+    if "queue" not in frame.columns:
+        frame["queue"] = ""
+    wide = frame.pivot_table(index=["queue", "period_start"], columns="metric",
+                             values="value", aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=["offered", "aht"]).reset_index()
+    return pd.DataFrame({
+        "queue": wide["queue"].astype(str),
+        "interval_start": wide["period_start"],
+        "contacts": wide["offered"].astype(float).fillna(0.0),
+        "aht_s": wide["aht"].astype(float),
+    })
+
+
+def forecast_queues(
+    history: pd.DataFrame,
+    *,
+    interval_s: int,
+    horizon_s: float,
+    tz: ZoneInfo,
+    models: Sequence[str] = tuple(MODELS),
+    backtest_windows: int = 2,
+    history_weeks: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[QueueForecast]:
+    """Forecast every queue in ``history`` from the interval after its last one.
+
+    ``history`` has ``queue``, ``interval_start`` (aware), ``contacts`` and ``aht_s``
+    (see ``history_from_metrics``). ``history_weeks`` keeps only the latest weeks.
+    """
+    if interval_s <= 0 or 86_400 % interval_s:
+        raise InputError(f"--interval: {interval_s} s does not divide a day; write 15m, 30m or 60m")
+    unknown = [name for name in models if name not in MODELS]
+    if unknown:
+        raise InputError(f"models: {', '.join(unknown)} unknown; use {', '.join(MODELS)}")
+    per_day = 86_400 // interval_s
+    horizon = int(np.ceil(horizon_s / interval_s))
+    if horizon <= 0:
+        raise InputError(f"--horizon: {horizon_s:g} s is shorter than one interval")
+    results = []
+    for queue, rows in history.groupby("queue", sort=True):
+        grid = _local_grid(rows, interval_s, tz)
+        if history_weeks is not None:
+            grid = grid.iloc[-history_weeks * _DAYS_PER_WEEK * per_day:]
+        results.append(_forecast_one(str(queue), grid, interval_s, per_day, horizon, tz,
+                                     models, backtest_windows, progress))
+    return results
+
+
+def _local_grid(rows: pd.DataFrame, interval_s: int, tz: ZoneInfo) -> pd.DataFrame:
+    """Contacts and handle seconds on a regular grid of local wall-clock intervals."""
+    starts = pd.to_datetime(rows["interval_start"])
+    if starts.dt.tz is None:
+        raise InputError("history: interval_start must be aware timestamps")
+    local = starts.dt.tz_convert(tz).dt.tz_localize(None)
+    contacts = rows["contacts"].astype(float).fillna(0.0).to_numpy()
+    aht = rows["aht_s"].astype(float).to_numpy()
+    frame = pd.DataFrame({
+        "local": local.to_numpy(),
+        "contacts": contacts,
+        "handle": np.where(np.isnan(aht), 0.0, aht * contacts),
+        "handled": np.where(np.isnan(aht), 0.0, contacts),
+    }).groupby("local").sum()
+    # The grid starts at the first local midnight so that position mod a day is the slot.
+    first = frame.index.min().normalize()
+    index = pd.date_range(first, frame.index.max(), freq=f"{interval_s}s")
+    return frame.reindex(index, fill_value=0.0)
+
+
+def _forecast_one(
+    queue: str, grid: pd.DataFrame, interval_s: int, per_day: int, horizon: int,
+    tz: ZoneInfo, models: Sequence[str], windows: int, progress: Callable[[str], None] | None,
+) -> QueueForecast:
+    y = grid["contacts"].to_numpy(dtype=np.float64)
+    week = per_day * _DAYS_PER_WEEK
+    scores: dict[str, float] = {}
+    notes: list[str] = []
+    usable = max(0, min(windows, len(y) // week - 1))
+    if usable < windows:
+        notes.append(f"{len(y) / week:.1f} weeks of history: backtest on {usable} week(s)")
+    candidates = [name for name in models if name == BASELINE or usable > 0]
+    for name in candidates:
+        if progress is not None:
+            progress(f"{queue}: backtest {name}")
+        errors: list[tuple[Floats, Floats]] = []
+        try:
+            for window in range(usable, 0, -1):
+                end = len(y) - window * week
+                errors.append((y[end:end + week], _clean(MODELS[name](y[:end], week, per_day))))
+        except Exception as error:  # a model that cannot fit this series is left out
+            notes.append(f"{name} left out: {error}")
+            continue
+        if errors:
+            score = wape(np.concatenate([a for a, _ in errors]),
+                         np.concatenate([f for _, f in errors]))
+            if score is not None:
+                scores[name] = score
+    chosen = min(scores, key=lambda n: (round(scores[n], 9), n != BASELINE, n)) if scores \
+        else BASELINE
+    if progress is not None:
+        progress(f"{queue}: fit {chosen}")
+    forecast = _clean(MODELS[chosen](y, horizon, per_day))
+    start = len(y)  # position of the first forecast interval on the grid
+    slots = (start + np.arange(horizon)) % week
+    forecast[~_open_slots(y, week)[slots]] = 0.0
+    aht = _aht_profile(grid, week)[slots]
+    local = pd.date_range(grid.index[-1] + pd.Timedelta(seconds=interval_s), periods=horizon,
+                          freq=f"{interval_s}s")
+    starts, keep = _to_utc(local, tz)
+    return QueueForecast(
+        queue=queue, model=chosen, backtest_wape=scores.get(chosen),
+        baseline_wape=scores.get(BASELINE), scores=scores, interval_s=interval_s,
+        starts=starts, contacts=forecast[keep], aht_s=aht[keep], notes=tuple(notes),
+    )
+
+
+def _clean(values: Floats) -> Floats:
+    return np.clip(np.nan_to_num(values, nan=0.0), 0.0, None)
+
+
+def _open_slots(y: Floats, week: int) -> npt.NDArray[np.bool_]:
+    """Per interval of the week: had it any contact in the history?"""
+    padded = np.zeros(-(-len(y) // week) * week)
+    padded[:len(y)] = y
+    seen: npt.NDArray[np.bool_] = padded.reshape(-1, week).sum(axis=0) > 0
+    return seen
+
+
+def _aht_profile(grid: pd.DataFrame, week: int) -> Floats:
+    """Contact-weighted AHT per interval of the week; the overall mean where unseen."""
+    def by_slot(values: Floats) -> Floats:
+        padded = np.zeros(-(-len(values) // week) * week)
+        padded[:len(values)] = values
+        summed: Floats = padded.reshape(-1, week).sum(axis=0)
+        return summed
+
+    handle = by_slot(grid["handle"].to_numpy(dtype=np.float64))
+    handled = by_slot(grid["handled"].to_numpy(dtype=np.float64))
+    overall = handle.sum() / handled.sum() if handled.sum() > 0 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profile: Floats = np.where(handled > 0, handle / handled, overall)
+    return profile
+
+
+def _to_utc(local: pd.DatetimeIndex, tz: ZoneInfo) -> tuple[list[datetime], npt.NDArray[np.bool_]]:
+    """Local wall times as UTC instants; times the clocks skip are dropped, the repeated
+    autumn hour is taken once (its first, summer-time occurrence)."""
+    aware = local.tz_localize(tz, ambiguous=np.ones(len(local), dtype=bool),
+                              nonexistent="NaT")
+    keep = ~np.asarray(aware.isna())
+    utc = aware[keep].tz_convert("UTC")
+    return [t.to_pydatetime() for t in utc], keep
+
+
+def reforecast_intraday(
+    forecast: Floats, actual_so_far: Floats, *, damping: float = 0.5,
+    bounds: tuple[float, float] = (0.5, 2.0),
+) -> Floats:
+    """The day's forecast with its remaining intervals scaled by how the day is going.
+
+    ``actual_so_far`` holds the contacts of the day's first intervals. The rest of the
+    day is multiplied by ``1 + damping × (actual ÷ forecast − 1)`` over the elapsed
+    intervals, kept within ``bounds``; the elapsed intervals become the actuals.
+    """
+    done = len(actual_so_far)
+    if done > len(forecast):
+        raise InputError("actual_so_far: more intervals than the day's forecast")
+    result = np.asarray(forecast, dtype=np.float64).copy()
+    planned = float(np.sum(result[:done]))
+    ratio = float(np.sum(actual_so_far)) / planned if planned > 0 else 1.0
+    factor = float(np.clip(1.0 + damping * (ratio - 1.0), *bounds))
+    result[done:] *= factor
+    result[:done] = actual_so_far
+    return result
+
+
+def forecast_rows(
+    forecasts: Sequence[QueueForecast], *, tenant: str, created_at: datetime,
+    channel: str | None = None,
+) -> pa.Table:
+    """The forecasts as rows of the ``forecasts`` table."""
+    columns: dict[str, list[object]] = {name: [] for name in FORECASTS.schema.names}
+    for item in forecasts:
+        n = len(item.starts)
+        columns["tenant"] += [tenant] * n
+        columns["queue"] += [item.queue] * n
+        columns["channel"] += [channel] * n
+        columns["interval_start"] += list(item.starts)
+        columns["interval_s"] += [item.interval_s] * n
+        columns["contacts"] += [float(v) for v in item.contacts]
+        columns["aht_s"] += [None if np.isnan(v) else float(v) for v in item.aht_s]
+        columns["required_agents"] += [None] * n
+        columns["model"] += [item.model] * n
+        columns["backtest_wape"] += [item.backtest_wape] * n
+        columns["created_at"] += [created_at] * n
+    return pa.table(columns, schema=FORECASTS.schema)
