@@ -66,7 +66,8 @@ def _register_commands(command: str | None = None) -> None:
 
 
 # One module per command group; each defines ``register(app)``.
-_COMMAND_MODULES: tuple[str, ...] = ("ingest", "kpi", "demo", "queueing", "contract", "lake",)
+_COMMAND_MODULES: tuple[str, ...] = ("ingest", "kpi", "demo", "queueing", "contract", "lake",
+                                      "forecast",)
 
 
 def get_app() -> typer.Typer:
