@@ -46,6 +46,7 @@ Model = Callable[[Floats, int, int], Floats]
 
 BASELINE = "seasonal_naive"
 _DAYS_PER_WEEK = 7
+_AVERAGE_WEEKS = 4
 
 
 def seasonal_naive(y: Floats, horizon: int, per_day: int) -> Floats:
@@ -53,6 +54,15 @@ def seasonal_naive(y: Floats, horizon: int, per_day: int) -> Floats:
     from statsforecast.models import SeasonalNaive
 
     return _mean(SeasonalNaive(season_length=per_day * _DAYS_PER_WEEK), y, horizon)
+
+
+def seasonal_average(y: Floats, horizon: int, per_day: int) -> Floats:
+    """Each interval as the mean of the same interval over the last four weeks."""
+    from statsforecast.models import SeasonalWindowAverage
+
+    week = per_day * _DAYS_PER_WEEK
+    return _mean(SeasonalWindowAverage(season_length=week, window_size=_AVERAGE_WEEKS), y,
+                 horizon)
 
 
 def mstl(y: Floats, horizon: int, per_day: int) -> Floats:
@@ -77,6 +87,7 @@ def _mean(model: object, y: Floats, horizon: int) -> Floats:
 #: Candidate models by name; an extension adds its own function here.
 MODELS: dict[str, Model] = {
     "seasonal_naive": seasonal_naive,
+    "seasonal_average": seasonal_average,
     "mstl": mstl,
     "auto_ets": auto_ets,
 }
