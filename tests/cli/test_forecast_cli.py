@@ -27,7 +27,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_forecast_stores_a_week_of_30_minute_intervals(demo_db: Path) -> None:
     result = runner.invoke(get_app(), [
         "forecast", "--db", str(demo_db), "--queue", "bank", "--horizon", "7d",
-        "--interval", "30m", "--to", "1999-03-07", "--format", "json", *BANK,
+        "--interval", "30m", "--to", "1999-03-07", "--holidays", "IL", "--format", "json",
+        *BANK,
     ])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -117,3 +117,22 @@ def test_rows_fit_the_forecasts_table() -> None:
     assert rows.column("model").to_pylist() == [BASELINE, BASELINE]
     starts = rows.column("interval_start").to_pylist()
     assert starts[1] - starts[0] == timedelta(minutes=30)
+
+
+def test_holidays_are_left_out_of_the_history_and_scaled_ahead() -> None:
+    pattern = _weekly_pattern()
+    values = np.tile(pattern, 4)
+    holiday = 15  # Tuesday of the third week (2024-01-16): closed
+    values[holiday * 48:(holiday + 1) * 48] = 0.0
+    ahead = date(2024, 1, 31)  # Wednesday of the forecast week
+    history = _history(values, 1800)
+    (plain,) = forecast_queues(history, interval_s=1800, horizon_s=7 * 86_400, tz=UTC_ZONE,
+                               models=("seasonal_naive",))
+    assert plain.backtest_wape is not None and plain.backtest_wape > 0
+    (result,) = forecast_queues(history, interval_s=1800, horizon_s=7 * 86_400, tz=UTC_ZONE,
+                                models=("seasonal_naive",),
+                                holidays={date(2024, 1, 16), ahead})
+    assert result.backtest_wape == pytest.approx(0.0)
+    expected = pattern.copy()
+    expected[2 * 48:3 * 48] = 0.0  # the holiday ahead: as closed as the one seen
+    np.testing.assert_allclose(result.contacts, expected, atol=1e-9)

@@ -17,6 +17,7 @@ from servicelevel.cli.kpi import FORMATS, _date
 from servicelevel.cli.options import DbOption, TenantOption, db_path
 from servicelevel.errors import InputError
 from servicelevel.metrics import KpiQuery, MetricRequest, PeriodSpec, compute_table
+from servicelevel.metrics.periods import holiday_dates
 from servicelevel.model.time import parse_duration, zone
 from servicelevel.planning.forecasting import (
     BASELINE,
@@ -40,6 +41,8 @@ def forecast(
         "--to", help="Last day of history used (YYYY-MM-DD) [default: all].")] = None,
     history_weeks: Annotated[int, typer.Option(
         "--history-weeks", help="Weeks of history the models are fit on.")] = 12,
+    holidays: Annotated[str, typer.Option(
+        "--holidays", help="Country whose public holidays are modelled, e.g. IL or US-NY.")] = "",
     output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
 ) -> None:
     """Forecast contacts and AHT per interval; the model is chosen by backtest WAPE."""
@@ -59,13 +62,16 @@ def forecast(
     history = history_from_metrics(compute_table(open_tables("duckdb", store_path), query))
     if history.empty or history["contacts"].sum() == 0:
         raise InputError(f"--queue: {queue!r} has no offered contacts in {store_path}")
+    years = range(history["interval_start"].min().year,
+                  history["interval_start"].max().year + 2 + int(horizon_s // 31_536_000))
+    closed = holiday_dates(holidays, years)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True,
                   disable=output != "table") as progress:
         task = progress.add_task("fitting", total=None)
         results = forecast_queues(
             history, interval_s=period.seconds, horizon_s=horizon_s, tz=local,
-            history_weeks=history_weeks,
+            history_weeks=history_weeks, holidays=closed,
             progress=lambda step: progress.update(task, description=step),
         )
     rows = forecast_rows(results, tenant=tenant or "default", created_at=datetime.now(UTC))

@@ -16,7 +16,11 @@ How a queue is forecast:
 3. The model with the lowest WAPE (``seasonal_naive`` wins ties: the simplest) is fit on
    the whole history and forecasts the horizon. Intervals of the week that had no
    contact in the history used (closed hours) stay at 0; negative figures become 0.
-4. Handle time: the contact-weighted mean AHT of the same interval of the week over the
+4. Holidays (local dates given by the caller): in the history, a holiday is replaced by
+   the same day a week earlier before any model sees it, and the ratio of its contacts to
+   that day's is kept; a holiday in the horizon is the forecast times the ratio over all
+   holidays of the history (left as forecast when the history has none).
+5. Handle time: the contact-weighted mean AHT of the same interval of the week over the
    history used (the queue's overall mean where that interval never had an answered
    contact).
 
@@ -26,9 +30,9 @@ No model here draws random numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -147,6 +151,7 @@ def forecast_queues(
     models: Sequence[str] = tuple(MODELS),
     backtest_windows: int = 2,
     history_weeks: int | None = None,
+    holidays: Collection[date] = frozenset(),
     progress: Callable[[str], None] | None = None,
 ) -> list[QueueForecast]:
     """Forecast every queue in ``history`` from the interval after its last one.
@@ -169,7 +174,7 @@ def forecast_queues(
         if history_weeks is not None:
             grid = grid.iloc[-history_weeks * _DAYS_PER_WEEK * per_day:]
         results.append(_forecast_one(str(queue), grid, interval_s, per_day, horizon, tz,
-                                     models, backtest_windows, progress))
+                                     models, backtest_windows, frozenset(holidays), progress))
     return results
 
 
@@ -195,12 +200,15 @@ def _local_grid(rows: pd.DataFrame, interval_s: int, tz: ZoneInfo) -> pd.DataFra
 
 def _forecast_one(
     queue: str, grid: pd.DataFrame, interval_s: int, per_day: int, horizon: int,
-    tz: ZoneInfo, models: Sequence[str], windows: int, progress: Callable[[str], None] | None,
+    tz: ZoneInfo, models: Sequence[str], windows: int, holidays: frozenset[date],
+    progress: Callable[[str], None] | None,
 ) -> QueueForecast:
-    y = grid["contacts"].to_numpy(dtype=np.float64)
     week = per_day * _DAYS_PER_WEEK
     scores: dict[str, float] = {}
     notes: list[str] = []
+    days = np.array([d.date() for d in grid.index[::per_day]])
+    y, holiday_ratio = _without_holidays(grid["contacts"].to_numpy(dtype=np.float64), days,
+                                         per_day, holidays)
     usable = max(0, min(windows, len(y) // week - 1))
     if usable < windows:
         notes.append(f"{len(y) / week:.1f} weeks of history: backtest on {usable} week(s)")
@@ -232,12 +240,36 @@ def _forecast_one(
     aht = _aht_profile(grid, week)[slots]
     local = pd.date_range(grid.index[-1] + pd.Timedelta(seconds=interval_s), periods=horizon,
                           freq=f"{interval_s}s")
+    on_holiday = np.array([d.date() in holidays for d in local], dtype=bool)
+    if on_holiday.any():
+        if holiday_ratio is None:
+            notes.append("no holiday in the history: holidays ahead forecast as usual days")
+        else:
+            forecast[on_holiday] *= holiday_ratio
     starts, keep = _to_utc(local, tz)
     return QueueForecast(
         queue=queue, model=chosen, backtest_wape=scores.get(chosen),
         baseline_wape=scores.get(BASELINE), scores=scores, interval_s=interval_s,
         starts=starts, contacts=forecast[keep], aht_s=aht[keep], notes=tuple(notes),
     )
+
+
+def _without_holidays(
+    y: Floats, days: npt.NDArray[np.object_], per_day: int, holidays: frozenset[date],
+) -> tuple[Floats, float | None]:
+    """The history with each holiday replaced by the same day a week earlier, and the
+    ratio of holiday contacts to those days' (None when no holiday has a week before)."""
+    cleaned = y.copy()
+    seen = reference = 0.0
+    for index, day in enumerate(days):
+        if day not in holidays or index < _DAYS_PER_WEEK:
+            continue
+        now = slice(index * per_day, (index + 1) * per_day)
+        before = slice((index - _DAYS_PER_WEEK) * per_day, (index - _DAYS_PER_WEEK + 1) * per_day)
+        seen += float(y[now].sum())
+        reference += float(cleaned[before].sum())
+        cleaned[now] = cleaned[before][: len(y[now])]
+    return cleaned, (seen / reference if reference > 0 else None)
 
 
 def _clean(values: Floats) -> Floats:
