@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from servicelevel.metrics import KpiQuery, MetricRequest, PeriodSpec, compute_table
+from servicelevel.metrics.periods import holiday_dates
 from servicelevel.model.time import zone
 from servicelevel.planning.forecasting import (
     BASELINE,
@@ -63,8 +64,10 @@ def main() -> int:
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--queue", default="bank")
     parser.add_argument("--interval", default="30m")
+    parser.add_argument("--holidays", default="IL", help="country code; '' for none")
     args = parser.parse_args()
-    db = args.db or Path(tempfile.mkdtemp()) / "bank.duckdb"
+    scratch = tempfile.TemporaryDirectory()
+    db = args.db or Path(scratch.name) / "bank.duckdb"
     files = [p for p in sorted(args.data.glob("*.txt.gz")) if p.name[:2] in
              ("01", "02", "03", "04", "05", "06", "07")]
     started = time.perf_counter()
@@ -78,10 +81,14 @@ def main() -> int:
     assert interval_s is not None
     horizon_s = 31 * 86_400.0
     started = time.perf_counter()
-    (chosen,) = forecast_queues(train, interval_s=interval_s, horizon_s=horizon_s, tz=zone(TZ))
+    closed = holiday_dates(args.holidays, [1999])
+    (chosen,) = forecast_queues(train, interval_s=interval_s, horizon_s=horizon_s, tz=zone(TZ),
+                                holidays=closed)
     fit_s = time.perf_counter() - started
     (naive,) = forecast_queues(train, interval_s=interval_s, horizon_s=horizon_s, tz=zone(TZ),
-                               models=(BASELINE,))
+                               models=(BASELINE,), holidays=closed)
+    print(f"holidays ({args.holidays or 'none'}): "
+          + ", ".join(sorted(str(d) for d in closed if d.month <= 7)))
     print(f"queue {args.queue}: {train['contacts'].sum():,.0f} contacts Jan–Jun, "
           f"{actual['contacts'].sum():,.0f} in July, {args.interval} intervals")
     print("backtest WAPE (last 2 weeks of June): "
