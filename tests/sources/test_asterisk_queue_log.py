@@ -710,9 +710,10 @@ _SAMPLE = (
 _EPOCH_OK = frozenset(b"0123456789.")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
+@st.composite
+def _mutated_sample(draw: st.DrawFn) -> bytes:
+    """Real sample lines, each with a few bytes replaced at a random place."""
+    edits = draw(st.lists(
         st.tuples(
             st.integers(0, len(_SAMPLE) - 1),
             st.integers(0, 200),
@@ -720,17 +721,18 @@ _EPOCH_OK = frozenset(b"0123456789.")
         ),
         min_size=1,
         max_size=25,
-    )
-)
-def test_mutated_lines_never_crash_and_bad_lines_are_quarantined(
-    edits: list[tuple[int, int, bytes]],
-) -> None:
+    ))
     lines = []
     for index, position, replacement in edits:
         line = _SAMPLE[index]
         cut = position % len(line)
         lines.append(line[:cut] + replacement + line[cut + 1:])
-    data = b"".join(lines)
+    return b"".join(lines)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated_sample())
+def test_mutated_lines_never_crash_and_bad_lines_are_quarantined(data: bytes) -> None:
     result = parse(data)  # never raises
     numbered = data.split(b"\n")
     if numbered and numbered[-1] == b"":
@@ -894,23 +896,6 @@ def test_compiled_pass_equals_reference_on_generated_logs(chunks: list[bytes]) -
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(
-            st.integers(0, len(_SAMPLE) - 1),
-            st.integers(0, 200),
-            st.binary(min_size=0, max_size=4),
-        ),
-        min_size=1,
-        max_size=25,
-    )
-)
-def test_compiled_pass_equals_reference_on_mutated_lines(
-    edits: list[tuple[int, int, bytes]],
-) -> None:
-    lines = []
-    for index, position, replacement in edits:
-        line = _SAMPLE[index]
-        cut = position % len(line)
-        lines.append(line[:cut] + replacement + line[cut + 1:])
-    _both_ways([b"".join(lines)])
+@given(_mutated_sample())
+def test_compiled_pass_equals_reference_on_mutated_lines(data: bytes) -> None:
+    _both_ways([data])
