@@ -210,9 +210,10 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
 
 
 def next_period_start(spec: PeriodSpec, start: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the period that follows the one starting at ``start``."""
     if spec.seconds is not None:
         return (start.astimezone(UTC) + timedelta(seconds=spec.seconds)).astimezone(tz)
-    day = start.date()
+    day = start.astimezone(tz).date()
     if spec.name == "day":
         following = day + timedelta(days=1)
     elif spec.name == "week":
@@ -225,7 +226,7 @@ def next_period_start(spec: PeriodSpec, start: datetime, tz: ZoneInfo) -> dateti
 def periods_between(spec: PeriodSpec, first: datetime, last: datetime,
                     tz: ZoneInfo) -> list[datetime]:
     """Every period start from the period holding ``first`` to the one holding ``last``."""
-    start = _period_containing(spec, first, tz)
+    start = period_containing(spec, first, tz)
     result = []
     while start <= last:
         result.append(start)
@@ -233,7 +234,8 @@ def periods_between(spec: PeriodSpec, first: datetime, last: datetime,
     return result
 
 
-def _period_containing(spec: PeriodSpec, instant: datetime, tz: ZoneInfo) -> datetime:
+def period_containing(spec: PeriodSpec, instant: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the period holding ``instant``, in ``tz``."""
     local = instant.astimezone(tz)
     if spec.seconds is not None:
         offset = int((local.utcoffset() or timedelta()).total_seconds())

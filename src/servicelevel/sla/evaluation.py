@@ -24,7 +24,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from servicelevel.metrics import Direction, Kind, KpiRow, Metric, PeriodSpec, Unit
-from servicelevel.metrics.periods import local_midnight
+from servicelevel.metrics.periods import next_period_start, period_containing
 from servicelevel.sla.schema import Consequences, Exclusion, Fee, Objective
 from servicelevel.sla.statistics import statistical_verdict, wilson
 
@@ -183,27 +183,6 @@ def intervals_budget(met: int, counted: int, share_percent: float) -> float:
 # --- periods and exclusions ---------------------------------------------------------------
 
 
-def period_containing(spec: PeriodSpec, instant: datetime, tz: ZoneInfo) -> datetime:
-    """The start of the day, week or month holding ``instant``, in ``tz``."""
-    day = instant.astimezone(tz).date()
-    if spec.name == "week":
-        day -= timedelta(days=day.weekday())
-    elif spec.name == "month":
-        day = day.replace(day=1)
-    return local_midnight(day, tz)
-
-
-def period_after(spec: PeriodSpec, start: datetime, tz: ZoneInfo) -> datetime:
-    day = start.astimezone(tz).date()
-    if spec.name == "day":
-        following = day + timedelta(days=1)
-    elif spec.name == "week":
-        following = day + timedelta(days=7)
-    else:
-        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return local_midnight(following, tz)
-
-
 def period_label(spec: PeriodSpec, start: datetime) -> str:
     if spec.name == "month":
         return start.strftime("%Y-%m")
@@ -346,7 +325,7 @@ def judge_period(context: Context, start: datetime, rows: Sequence[KpiRow],
                  as_of: datetime | None = None) -> ObjectiveResult:
     """The result of one objective in the period starting at ``start``."""
     o, metric = context.objective, context.metric
-    end = period_after(context.spec, start, context.tz)
+    end = next_period_start(context.spec, start, context.tz)
     base = ObjectiveResult(
         objective=o.id, name=o.name or o.id, metric=o.metric, unit=metric.unit.value,
         owner=o.owner, version=context.version, period=period_label(context.spec, start),

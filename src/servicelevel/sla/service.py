@@ -23,7 +23,7 @@ from servicelevel.metrics import (
     compute,
 )
 from servicelevel.metrics.engine import TableSource
-from servicelevel.metrics.periods import local_midnight
+from servicelevel.metrics.periods import local_midnight, next_period_start, period_containing
 from servicelevel.model.time import zone
 from servicelevel.sla.consequences import settle, total
 from servicelevel.sla.evaluation import (
@@ -32,8 +32,6 @@ from servicelevel.sla.evaluation import (
     applies,
     has_data,
     judge_rows,
-    period_after,
-    period_containing,
     rollup,
 )
 from servicelevel.sla.loading import LoadedContract, parse_span
@@ -176,7 +174,7 @@ class _Plan:
         if not with_data:
             self.first = self.last = None
             return
-        following = period_after(PeriodSpec.parse("month"), with_data[-1].period_start,
+        following = next_period_start(PeriodSpec.parse("month"), with_data[-1].period_start,
                                  self.query.tz)
         assert self.first is not None
         if self.needs_extent_first:
@@ -203,7 +201,7 @@ def _plan(version: Version, objective: Objective, selection: Selection,
     if selection.first is not None:
         first = max(first, _first_period_on_or_after(spec, selection.first, tz))
     if selection.last is not None:
-        end_of = period_after(spec, period_containing(
+        end_of = next_period_start(spec, period_containing(
             spec, local_midnight(selection.last, tz), tz), tz).date() - timedelta(days=1)
         last = end_of if last is None else min(last, end_of)
     today = now.astimezone(tz).date()
@@ -253,7 +251,7 @@ def _run(tables: TableSource, work: Sequence[tuple[_Plan, KpiQuery]]) -> dict[in
 def _first_period_on_or_after(spec: PeriodSpec, day: date, tz: ZoneInfo) -> date:
     start = period_containing(spec, local_midnight(day, tz), tz)
     if start.date() < day:
-        start = period_after(spec, start, tz)
+        start = next_period_start(spec, start, tz)
     return start.date()
 
 
