@@ -73,6 +73,41 @@ def test_staffing_by_interval(demand):
 
 
 @pytest.fixture(scope="module")
+def reforecast():
+    """The forecast of ``demand`` (model m, made first), a later one by model n for the
+    first two intervals, and an intraday re-forecast of the last two intervals."""
+    def forecast(start, contacts, model, made):
+        return row("forecasts", queue="q1", interval_start=at(start), interval_s=1800,
+                   contacts=contacts, required_agents=1.0, model=model, created_at=at(made))
+
+    return store_with(
+        contacts=[contact("c1", "2024-03-04 09:00"), contact("c2", "2024-03-04 09:10"),
+                  contact("c3", "2024-03-04 09:20", "abandoned", 30.0),
+                  contact("c4", "2024-03-04 09:40"), contact("c5", "2024-03-04 09:50")],
+        forecasts=[
+            forecast("2024-03-04 09:00", 4.0, "m", "2024-03-01 00:00"),
+            forecast("2024-03-04 09:30", 2.0, "m", "2024-03-01 00:00"),
+            forecast("2024-03-04 10:00", 1.0, "m", "2024-03-01 00:00"),
+            forecast("2024-03-04 09:00", 3.0, "n", "2024-03-02 00:00"),
+            forecast("2024-03-04 09:30", 4.0, "n", "2024-03-02 00:00"),
+            forecast("2024-03-04 09:30", 2.0, "intraday:n", "2024-03-04 09:30"),
+            forecast("2024-03-04 10:00", 0.0, "intraday:n", "2024-03-04 09:30"),
+        ],
+    )
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    # Actual 3, 2, 0. Latest made per interval: n 3, n 4, m 1 -> (0 + 2 + 1) / 5
+    ({}, 60.0),
+    ({"model": "m"}, 40.0),  # 4, 2, 1 -> (1 + 0 + 1) / 5
+    ({"model": "n"}, 40.0),  # 3, 4 over actual 3, 2 -> 2 / 5
+    ({"model": "intraday:n"}, 0.0),  # 2, 0 over actual 2, 0
+])
+def test_each_interval_counts_one_forecast(reforecast, params, expected):
+    assert value(reforecast, "wape", params) == pytest.approx(expected)
+
+
+@pytest.fixture(scope="module")
 def tickets():
     def ticket(cid, arrived, outcome="resolved", **columns):
         return contact(cid, arrived, outcome, None, channel="ticket", **columns)

@@ -75,10 +75,29 @@ register(Metric(
 ))
 
 
+#: Model names of intraday re-forecasts start with this (``intraday:seasonal_average``).
+INTRADAY_PREFIX = "intraday:"
+
+
 def _forecasts(tables: TableSource, p: Mapping[str, Any]) -> ir.Table:
+    """The forecast rows used: one model's, or per interval the latest forecast made.
+
+    The store keeps every model's forecast of an interval (the key holds the model), so
+    without a model named, each interval takes the row made last (``created_at``; ties
+    to the first model name), leaving out intraday re-forecasts: an interval is never
+    counted twice.
+    """
     f = tables("forecasts")
     if p["model"]:
         f = f.filter(f.model == p["model"])
+    else:
+        f = f.filter(~f.model.startswith(INTRADAY_PREFIX))
+        latest = ibis.row_number().over(
+            group_by=[f.tenant, f.queue, f.interval_start, f.interval_s],
+            order_by=[f.created_at.isnull(), ibis.desc(f.created_at), f.model],
+        )
+        f = f.mutate(_latest=latest)
+        f = f.filter(f._latest == 0).drop("_latest")
     return f.mutate(_interval_end=f.interval_start + f.interval_s.as_interval("s"))
 
 
@@ -100,7 +119,9 @@ def _staffing_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) ->
     return cut.mutate(_num=cut._wn * cut.overlap_s, _den=cut._wd * cut.overlap_s)
 
 
-_MODEL = Parameter("model", "", "Forecast model to use; empty when the store holds one.")
+_MODEL = Parameter("model", "", "Forecast model to use, e.g. seasonal_average or "
+                   "intraday:seasonal_average; empty: per interval, the latest forecast made "
+                   "(intraday re-forecasts left out).")
 
 register(Metric(
     key="staffing_vs_forecast", name="Staffing vs forecast", unit=Unit.PERCENT,
