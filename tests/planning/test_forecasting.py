@@ -9,14 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from servicelevel.errors import InputError
 from servicelevel.model.tables import FORECASTS
+from servicelevel.planning import staff
 from servicelevel.planning.forecasting import (
     BASELINE,
+    INTRADAY_PREFIX,
+    QueueForecast,
     forecast_queues,
     forecast_rows,
+    intraday_forecast,
     reforecast_intraday,
+    staffing_table,
     wape,
+    with_required_agents,
 )
+from servicelevel.queueing import Targets
 
 UTC_ZONE = ZoneInfo("UTC")
 WEEK_30M = 7 * 48
@@ -105,6 +113,73 @@ def test_intraday_reforecast_scales_the_rest_of_the_day() -> None:
     np.testing.assert_allclose(adjusted, [15.0, 15.0, 12.5, 12.5])  # 1 + ½ × (1.5 − 1)
     np.testing.assert_allclose(reforecast_intraday(day, np.array([100.0])),
                                [100.0, 20.0, 20.0, 20.0])  # capped at 2×
+
+
+def test_intraday_reforecast_damping_and_bounds_by_hand() -> None:
+    day = np.array([10.0, 10.0, 10.0, 10.0])
+    # Running 30% hot: 1 + 0.5 × 0.3 = 1.15; undamped 1.3; bounded at 1.2.
+    np.testing.assert_allclose(reforecast_intraday(day, np.array([13.0])), [13, 11.5, 11.5, 11.5])
+    np.testing.assert_allclose(reforecast_intraday(day, np.array([13.0]), damping=1.0),
+                               [13, 13, 13, 13])
+    np.testing.assert_allclose(
+        reforecast_intraday(day, np.array([13.0]), damping=1.0, bounds=(0.5, 1.2)),
+        [13, 12, 12, 12])
+    # Running cold is damped the same way: 1 + 0.5 × (0.5 − 1) = 0.75.
+    np.testing.assert_allclose(reforecast_intraday(day, np.array([5.0, 5.0])),
+                               [5, 5, 7.5, 7.5])
+    with pytest.raises(InputError, match="--damping"):
+        reforecast_intraday(day, np.array([5.0]), damping=2.0)
+    with pytest.raises(InputError, match="--bounds"):
+        reforecast_intraday(day, np.array([5.0]), bounds=(1.2, 2.0))
+
+
+def _day(contacts: list[float], model: str = "mstl") -> QueueForecast:
+    start = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    return QueueForecast(
+        queue="q1", model=model, backtest_wape=12.0, baseline_wape=15.0, scores={},
+        interval_s=3600, starts=[start + timedelta(hours=i) for i in range(len(contacts))],
+        contacts=np.array(contacts), aht_s=np.full(len(contacts), 180.0),
+    )
+
+
+def test_intraday_forecast_names_its_model_and_keeps_the_rest_of_the_day() -> None:
+    day = intraday_forecast(_day([10.0, 10.0, 10.0, np.nan, 10.0]), np.array([13.0, 13.0]))
+    assert day.model == "intraday:mstl" and day.elapsed == 2
+    assert day.factor == pytest.approx(1.15)
+    np.testing.assert_allclose(day.adjusted, [13, 13, 11.5, 0, 11.5])
+    rest = day.rest_of_day()  # the interval the forecast did not cover is left out
+    assert [t.hour for t in rest.starts] == [10, 12]
+    np.testing.assert_allclose(rest.contacts, [11.5, 11.5])
+    assert rest.model == "intraday:mstl" and rest.backtest_wape is None
+    # A re-forecast of a re-forecast is still named after the model underneath.
+    assert intraday_forecast(_day([1.0], "intraday:mstl"), np.array([])).model == \
+        "intraday:mstl"
+    # The forecast accuracy metrics leave these rows out by this prefix
+    # (tests/metrics/test_demand.py: test_each_interval_counts_one_forecast).
+    assert INTRADAY_PREFIX == "intraday:"
+
+
+def test_required_agents_per_interval() -> None:
+    targets = Targets(service_level=0.8, threshold=20.0)
+    forecast = _day([0.0, 11.5, 100.0])
+    forecast = QueueForecast(**{**forecast.__dict__, "aht_s": np.array([np.nan, 180, 180])})
+    staffed = with_required_agents(forecast, targets, shrinkage=0.3)
+    assert staffed.required_agents is not None
+    expected = [0, staff(11.5, 3600, 180, targets, shrinkage=0.3).scheduled_agents,
+                staff(100.0, 3600, 180, targets, shrinkage=0.3).scheduled_agents]
+    assert list(staffed.required_agents) == expected
+    assert expected[1] == 3  # 2 seated ÷ 0.7, rounded up
+    rows = forecast_rows([staffed], tenant="t", created_at=datetime(2026, 11, 22, tzinfo=UTC))
+    assert rows.column("required_agents").to_pylist() == [float(v) for v in expected]
+
+    plan = staffing_table(staffed, ZoneInfo("Asia/Jerusalem"))
+    assert list(plan.columns) == ["interval_start", "queue", "contacts", "aht_s",
+                                  "required_agents"]
+    assert plan["interval_start"].tolist() == ["2026-11-23T10:00:00", "2026-11-23T11:00:00",
+                                               "2026-11-23T12:00:00"]
+    assert plan["required_agents"].tolist() == expected
+    with pytest.raises(InputError, match="target"):
+        staffing_table(forecast, UTC_ZONE)
 
 
 def test_rows_fit_the_forecasts_table() -> None:

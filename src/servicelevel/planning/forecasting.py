@@ -24,14 +24,16 @@ How a queue is forecast:
    history used (the queue's overall mean where that interval never had an answered
    contact).
 
-``reforecast_intraday`` adjusts the rest of a day from what arrived so far.
-No model here draws random numbers.
+``reforecast_intraday`` adjusts the rest of a day from what arrived so far;
+``intraday_forecast`` does it for a queue's forecast of the day and names the result
+``intraday:<model>``. ``with_required_agents`` adds the agents each interval needs
+(``staffing_plan``). No model here draws random numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -42,6 +44,8 @@ import pyarrow as pa
 
 from servicelevel.errors import InputError
 from servicelevel.model.tables import FORECASTS
+from servicelevel.planning.staffing import staffing_plan
+from servicelevel.queueing import Targets
 
 Floats = npt.NDArray[np.float64]
 
@@ -49,6 +53,8 @@ Floats = npt.NDArray[np.float64]
 Model = Callable[[Floats, int, int], Floats]
 
 BASELINE = "seasonal_naive"
+#: Model names of intraday re-forecasts: ``intraday:`` and the model of the day's forecast.
+INTRADAY_PREFIX = "intraday:"
 _DAYS_PER_WEEK = 7
 _AVERAGE_WEEKS = 4
 
@@ -111,6 +117,7 @@ class QueueForecast:
     contacts: Floats
     aht_s: Floats
     notes: Sequence[str] = field(default_factory=tuple)
+    required_agents: Floats | None = None  # per interval, once staffed
 
 
 def wape(actual: Floats, forecast: Floats) -> float | None:
@@ -310,6 +317,26 @@ def _to_utc(local: pd.DatetimeIndex, tz: ZoneInfo) -> tuple[list[datetime], npt.
     return [t.to_pydatetime() for t in utc], keep
 
 
+def intraday_factor(
+    forecast: Floats, actual_so_far: Floats, *, damping: float = 0.5,
+    bounds: tuple[float, float] = (0.5, 2.0),
+) -> float:
+    """``1 + damping × (actual ÷ forecast − 1)`` over the elapsed intervals, within
+    ``bounds``; 1 when nothing was forecast for them."""
+    done = len(actual_so_far)
+    if done > len(forecast):
+        raise InputError("actual_so_far: more intervals than the day's forecast")
+    if not 0.0 <= damping <= 1.0:
+        raise InputError(f"--damping: {damping!r} is not in [0, 1]; write e.g. 0.5")
+    low, high = bounds
+    if not 0.0 <= low <= 1.0 <= high:
+        raise InputError(f"--bounds: {low:g},{high:g} must hold 1 (low <= 1 <= high); "
+                         "write e.g. 0.5,2")
+    planned = float(np.sum(np.asarray(forecast, dtype=np.float64)[:done]))
+    ratio = float(np.sum(actual_so_far)) / planned if planned > 0 else 1.0
+    return float(np.clip(1.0 + damping * (ratio - 1.0), low, high))
+
+
 def reforecast_intraday(
     forecast: Floats, actual_so_far: Floats, *, damping: float = 0.5,
     bounds: tuple[float, float] = (0.5, 2.0),
@@ -320,16 +347,105 @@ def reforecast_intraday(
     day is multiplied by ``1 + damping × (actual ÷ forecast − 1)`` over the elapsed
     intervals, kept within ``bounds``; the elapsed intervals become the actuals.
     """
+    factor = intraday_factor(forecast, actual_so_far, damping=damping, bounds=bounds)
     done = len(actual_so_far)
-    if done > len(forecast):
-        raise InputError("actual_so_far: more intervals than the day's forecast")
     result = np.asarray(forecast, dtype=np.float64).copy()
-    planned = float(np.sum(result[:done]))
-    ratio = float(np.sum(actual_so_far)) / planned if planned > 0 else 1.0
-    factor = float(np.clip(1.0 + damping * (ratio - 1.0), *bounds))
     result[done:] *= factor
     result[:done] = actual_so_far
     return result
+
+
+@dataclass(frozen=True)
+class IntradayForecast:
+    """A queue's day: the original forecast, the actuals so far, the adjusted day."""
+
+    queue: str
+    model: str  # "intraday:" + the original forecast's model
+    interval_s: int
+    starts: Sequence[datetime]  # every interval of the day, aware
+    original: Floats
+    actual: Floats  # offered contacts of the elapsed intervals (the first ones)
+    adjusted: Floats  # actuals, then the rest of the day × factor
+    aht_s: Floats
+    factor: float
+    covered: npt.NDArray[np.bool_]  # intervals the day's forecast had a figure for
+
+    @property
+    def elapsed(self) -> int:
+        """Intervals of the day that are over."""
+        return len(self.actual)
+
+    def rest_of_day(self) -> QueueForecast:
+        """The adjusted intervals still to come that the day's forecast covers, as a
+        forecast to store."""
+        done = self.elapsed
+        keep = np.flatnonzero(self.covered[done:]) + done
+        return QueueForecast(
+            queue=self.queue, model=self.model, backtest_wape=None, baseline_wape=None,
+            scores={}, interval_s=self.interval_s, starts=[self.starts[int(i)] for i in keep],
+            contacts=self.adjusted[keep], aht_s=self.aht_s[keep],
+        )
+
+
+def intraday_forecast(
+    day: QueueForecast, actual_so_far: Floats, *, damping: float = 0.5,
+    bounds: tuple[float, float] = (0.5, 2.0),
+) -> IntradayForecast:
+    """Re-forecast the rest of ``day`` (a forecast of one day's intervals, in order) from
+    the offered contacts of its first intervals (``reforecast_intraday``).
+
+    An interval the day's forecast does not cover (NaN contacts) counts as 0 and is left
+    out of ``rest_of_day``.
+    """
+    given = np.asarray(day.contacts, dtype=np.float64)
+    covered = ~np.isnan(given)
+    original = np.where(covered, given, 0.0)
+    actual = np.asarray(actual_so_far, dtype=np.float64)
+    factor = intraday_factor(original, actual, damping=damping, bounds=bounds)
+    base = day.model.removeprefix(INTRADAY_PREFIX)
+    return IntradayForecast(
+        queue=day.queue, model=INTRADAY_PREFIX + base, interval_s=day.interval_s,
+        starts=list(day.starts), original=original, actual=actual,
+        adjusted=reforecast_intraday(original, actual, damping=damping, bounds=bounds),
+        aht_s=np.asarray(day.aht_s, dtype=np.float64), factor=factor, covered=covered,
+    )
+
+
+def with_required_agents(
+    forecast: QueueForecast, targets: Targets, *, model: str = "erlang_c",
+    patience: float | None = None, shrinkage: float = 0.0,
+) -> QueueForecast:
+    """The forecast with the agents each interval needs to meet ``targets``
+    (``staffing_plan``: seated agents, or agents to schedule when ``shrinkage`` > 0).
+
+    An interval with no contacts, or no handle time to staff from, needs no agent.
+    """
+    contacts = np.asarray(forecast.contacts, dtype=np.float64)
+    aht = np.asarray(forecast.aht_s, dtype=np.float64)
+    staffed = (contacts > 0) & (aht > 0)  # NaN AHT compares False
+    required = np.zeros(len(contacts))
+    if staffed.any():
+        plan = staffing_plan(pd.DataFrame({"calls": contacts[staffed], "aht": aht[staffed]}),
+                             targets, interval=forecast.interval_s, model=model,
+                             patience=patience, shrinkage=shrinkage)
+        required[staffed] = plan["scheduled_agents"].to_numpy(dtype=np.float64)
+    return replace(forecast, required_agents=required)
+
+
+def staffing_table(forecast: QueueForecast, tz: ZoneInfo) -> pd.DataFrame:
+    """The staffed forecast as a staffing plan: ``interval_start`` (local wall-clock time
+    in ``tz``, no offset), ``queue``, ``contacts``, ``aht_s``, ``required_agents``."""
+    if forecast.required_agents is None:
+        raise InputError("staffing plan: the forecast has no required agents; give a "
+                         "target such as --sl 0.8 --within 20s")
+    local = [start.astimezone(tz).replace(tzinfo=None) for start in forecast.starts]
+    return pd.DataFrame({
+        "interval_start": [t.isoformat() for t in local],
+        "queue": forecast.queue,
+        "contacts": np.round(np.asarray(forecast.contacts, dtype=np.float64), 3),
+        "aht_s": np.round(np.asarray(forecast.aht_s, dtype=np.float64), 1),
+        "required_agents": np.asarray(forecast.required_agents).astype(np.int64),
+    })
 
 
 def forecast_rows(
@@ -347,7 +463,8 @@ def forecast_rows(
         columns["interval_s"] += [item.interval_s] * n
         columns["contacts"] += [float(v) for v in item.contacts]
         columns["aht_s"] += [None if np.isnan(v) else float(v) for v in item.aht_s]
-        columns["required_agents"] += [None] * n
+        columns["required_agents"] += ([None] * n if item.required_agents is None
+                                       else [float(v) for v in item.required_agents])
         columns["model"] += [item.model] * n
         columns["backtest_wape"] += [item.backtest_wape] * n
         columns["created_at"] += [created_at] * n
