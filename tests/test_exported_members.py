@@ -8,16 +8,16 @@ import sys
 import servicelevel
 
 EXPECTED = {
-    "AgentState", "BusinessHours", "CANONICAL_TABLES", "CanonicalTable", "Channel",
+    "AgentState", "Attrition", "BusinessHours", "CANONICAL_TABLES", "CanonicalTable", "Channel",
     "Contract", "ContractError", "IngestSummary", "InputError", "KpiQuery", "KpiRow",
     "Metric", "MetricRequest", "Outcome", "Parameter", "ParseResult", "PeriodSpec",
     "QuarantinedLine", "ServiceLevelError", "SourceChunk", "SourceFormat",
     "SourceFormatError", "Store", "StoreError", "Targets", "UnknownNameError",
     "__version__", "check", "compute", "compute_table", "cost_curve", "erlang_b", "erlang_c",
     "formats",
-    "get_format", "get_metric", "ingest_paths", "load_contract", "metrics",
+    "get_format", "get_metric", "hiring_plan", "ingest_paths", "load_contract", "metrics",
     "parse_duration", "performance", "register_format", "required_agents", "scorecard",
-    "staff", "staffing_plan",
+    "staff", "staffing_plan", "weekly_attrition", "weekly_required_fte",
 }
 
 

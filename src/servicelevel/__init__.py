@@ -68,6 +68,10 @@ _LAZY: dict[str, str] = {
     "staff": "servicelevel.planning",
     "staffing_plan": "servicelevel.planning",
     "cost_curve": "servicelevel.planning",
+    "Attrition": "servicelevel.planning",
+    "hiring_plan": "servicelevel.planning",
+    "weekly_attrition": "servicelevel.planning",
+    "weekly_required_fte": "servicelevel.planning",
 }
 
 __all__ = [

@@ -67,7 +67,7 @@ def _register_commands(command: str | None = None) -> None:
 
 # One module per command group; each defines ``register(app)``.
 _COMMAND_MODULES: tuple[str, ...] = ("ingest", "kpi", "demo", "queueing", "contract", "lake",
-                                      "forecast", "schedule",)
+                                      "forecast", "schedule", "hire",)
 
 
 def get_app() -> typer.Typer:
