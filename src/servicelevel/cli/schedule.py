@@ -1,4 +1,5 @@
-"""``slm schedule``: shifts and breaks that cover a staffing plan (CP-SAT)."""
+"""``slm schedule``: shifts, breaks and lunches that cover a staffing plan (CP-SAT), shown
+as tables, CSV or JSON, and written to the ``schedules`` table with ``--db``."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
+import pyarrow as pa
 import typer
 import yaml
 from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from servicelevel.cli import console
+from servicelevel.cli import console, err_console
+from servicelevel.cli.options import TenantOption, TzOption
 from servicelevel.errors import InputError
-from servicelevel.planning.scheduling import Schedule, ScheduleRules, build_schedule
+from servicelevel.planning.scheduling import Schedule, ScheduleRules, build_schedule, schedule_rows
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "shifts-csv", "json")
 
 
 def _rules(path: Path) -> ScheduleRules:
@@ -31,8 +34,8 @@ def _rules(path: Path) -> ScheduleRules:
         return ScheduleRules.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg']}" for e in error.errors()
-        )
+            f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: "
+            f"{e['msg'].removeprefix('Value error, ')}" for e in error.errors())
         raise InputError(f"{path}: {problems}") from None
 
 
@@ -43,73 +46,155 @@ def _plan(path: Path) -> pd.DataFrame:
         raise InputError(f"--plan: cannot read {path} as CSV ({error})") from None
 
 
+def _iso(value: pd.Timestamp | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def _shift_records(result: Schedule) -> list[dict[str, Any]]:
-    return [{"template": s.template, "start": s.start.isoformat(), "end": s.end.isoformat(),
-             "break_start": None if s.break_start is None else s.break_start.isoformat(),
-             "break_end": None if s.break_end is None else s.break_end.isoformat()}
+    return [{"agent_id": s.agent_id, "template": s.template, "start": _iso(s.start),
+             "end": _iso(s.end), "break_start": _iso(s.break_start),
+             "break_end": _iso(s.break_end),
+             "breaks": [{"kind": b.kind, "start": _iso(b.start), "end": _iso(b.end),
+                         "paid": b.paid} for b in s.breaks]}
             for s in result.shifts]
 
 
 def _coverage_records(result: Schedule) -> list[dict[str, Any]]:
     return [{"interval_start": pd.Timestamp(r["interval_start"]).isoformat(),
-             **{k: int(r[k]) for k in ("required_agents", "scheduled_agents", "short", "over")}}
+             **{k: int(r[k]) for k in ("required_agents", "scheduled_agents", "short", "over")},
+             "open": bool(r["open"]), "min_agents": int(r["min_agents"]),
+             "max_agents": None if pd.isna(r["max_agents"]) else int(r["max_agents"])}
             for r in result.coverage.to_dict("records")]
 
 
-def _render(result: Schedule, output: str) -> None:
+def _csv(records: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    if records:
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    return buffer.getvalue()
+
+
+def _summary(result: Schedule) -> dict[str, Any]:
+    return {"status": result.status, "gap": result.gap, "gaps": result.gaps,
+            "cost": result.cost, "under_staffing": result.under_staffing,
+            "under_staffing_bound": result.under_staffing_bound,
+            "over_staffing": result.over_staffing,
+            "solve_seconds": round(result.solve_seconds, 3),
+            "shortfalls": [t.isoformat() for t in result.shortfalls]}
+
+
+def _render(result: Schedule, output: str, stored: dict[str, Any] | None) -> None:
     shifts, coverage = _shift_records(result), _coverage_records(result)
     if output == "json":
-        typer.echo(json.dumps({
-            "status": result.status, "gap": result.gap, "cost": result.cost,
-            "under_staffing": result.under_staffing,
-            "shortfalls": [t.isoformat() for t in result.shortfalls],
-            "shifts": shifts, "coverage": coverage}, indent=2))
+        typer.echo(json.dumps({**_summary(result), "shifts": shifts, "coverage": coverage,
+                               "stored": stored}, indent=2))
         return
-    if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(coverage[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(coverage)
-        typer.echo(buffer.getvalue(), nl=False)
+    if output in ("csv", "shifts-csv"):
+        rows = coverage if output == "csv" else [
+            {k: v for k, v in s.items() if k != "breaks"}
+            | {"breaks": "; ".join(f"{b['kind']} {b['start']}/{b['end']}" for b in s["breaks"])}
+            for s in shifts]
+        typer.echo(_csv(rows), nl=False)
         return
     table = Table(title=f"Shifts ({len(shifts)})")
-    for key in ("template", "start", "end", "break_start", "break_end"):
+    for key in ("agent", "template", "start", "end", "breaks"):
         table.add_column(key)
-    for s in shifts:
-        table.add_row(*(str(v) if v is not None else "" for v in s.values()))
+    for s in sorted(result.shifts, key=lambda s: (s.agent_id or "", s.start)):
+        table.add_row(s.agent_id or "", s.template, str(s.start), str(s.end), ", ".join(
+            f"{b.kind} {b.start:%H:%M}–{b.end:%H:%M}" for b in s.breaks))
     console.print(table)
-    cov = Table(title="Coverage")
-    for key in coverage[0]:
+    cov = Table(title="Coverage (short intervals in red)")
+    for key in ("interval_start", "required_agents", "scheduled_agents", "short", "over"):
         cov.add_column(key, justify="right")
     for r in coverage:
-        cov.add_row(*(str(v) for v in r.values()), style="red" if r["short"] else None)
+        if r["open"]:
+            cov.add_row(r["interval_start"], *(str(r[k]) for k in (
+                "required_agents", "scheduled_agents", "short", "over")),
+                style="red" if r["short"] else None)
     console.print(cov)
-    console.print(f"Status {result.status}, gap {result.gap:.1%}, cost {result.cost:g}, "
-                  f"{result.under_staffing} agent-interval(s) short", highlight=False)
+    gap = "" if result.status == "OPTIMAL" else f", gap {result.gap:.1%}"
+    console.print(f"Status {result.status}{gap}, cost {result.cost:g}, "
+                  f"{result.under_staffing} agent-interval(s) short, "
+                  f"{result.over_staffing} over, solved in {result.solve_seconds:.1f} s",
+                  highlight=False)
     if result.shortfalls:
         console.print("Short: " + ", ".join(t.isoformat() for t in result.shortfalls),
                       highlight=False)
+    if stored:
+        console.print(f"Wrote {stored['rows']} row(s) to the schedules table of {stored['db']}",
+                      highlight=False)
+
+
+def _store(result: Schedule, rules: ScheduleRules, db: Path, tenant: str, queue: str | None,
+           tz: str | None) -> dict[str, Any]:
+    """Replace the tenant's schedule rows for these agents and period, in one transaction."""
+    from servicelevel.store import Store
+
+    try:
+        rows = schedule_rows(result, tenant=tenant, queue=queue, tz=tz)
+    except Exception as error:  # an unknown zone, or a wall-clock time that does not exist
+        raise InputError(f"--tz: cannot place the schedule in {tz!r} ({error})") from None
+    times = pd.Series(pd.to_datetime(result.coverage["interval_start"]))
+    step = pd.Timedelta(minutes=rules.interval_minutes)
+    span = pd.Series([times.min(), times.max() + step]).dt.tz_localize(tz or "UTC")
+    low, high = span.dt.tz_convert("UTC")
+    if not rows.empty:
+        low, high = min(low, rows["started_at"].min()), max(high, rows["ended_at"].max())
+    agents = ([a.id for a in rules.agents] if rules.agents else None)
+    with Store.open(db) as store, store.transaction():
+        where = "tenant = ? AND started_at >= ? AND started_at < ?"
+        params: list[Any] = [tenant, low.to_pydatetime(), high.to_pydatetime()]
+        if agents is None:  # anonymous shifts are numbered A001, A002, …
+            where += " AND regexp_full_match(agent_id, 'A[0-9]{3,}')"
+        else:
+            where += f" AND agent_id IN ({', '.join('?' for _ in agents)})"
+            params += agents
+        store.connection.execute(f"DELETE FROM schedules WHERE {where}", params)
+        store.upsert("schedules", pa.Table.from_pandas(rows, preserve_index=False))
+    return {"db": str(db), "tenant": tenant, "rows": len(rows)}
 
 
 def schedule_command(
-    plan: Annotated[Path, typer.Option("--plan", help="CSV: interval_start,required_agents.")],
+    plan: Annotated[Path, typer.Option(
+        "--plan", help="CSV with interval_start and required_agents (other columns ignored), "
+        "e.g. slm plan's output.")],
     rules: Annotated[Path, typer.Option("--rules", help="Scheduling rules (YAML).")],
-    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output: Annotated[str, typer.Option(
+        "--format", help="table, csv (coverage), shifts-csv or json.")] = "table",
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Store file to write the schedule to (nothing is written without).")
+    ] = None,
+    tenant: TenantOption = None,
+    queue: Annotated[str | None, typer.Option(
+        "--queue", help="Queue the agents are planned on (stored rows).")] = None,
+    tz: TzOption = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds to solve [default: the rules' time_limit_seconds].")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Solver threads.")] = 2,
 ) -> None:
-    """Shifts and breaks covering a staffing plan: under-staffing first, then cost."""
+    """Shifts, breaks and lunches covering a staffing plan: under-staffing first, then cost."""
     if output not in FORMATS:
         raise InputError(f"--format: {output!r} is not one of {', '.join(FORMATS)}")
+    if (time_limit is not None and time_limit <= 0) or workers < 1:
+        raise InputError("--time-limit and --workers: must be above 0")
     parsed_rules, table = _rules(rules), _plan(plan)
+    limit = parsed_rules.time_limit_seconds if time_limit is None else time_limit
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
-                  disable=output != "table") as progress:
-        task = progress.add_task("solving", total=None)
+                  TimeElapsedColumn(), console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as progress:
+        task = progress.add_task(f"solving (up to {limit:g} s)", total=None)
         result = build_schedule(
-            table, parsed_rules,
-            on_solution=lambda obj, bound: progress.update(
-                task, description=f"solving: objective {obj:g}, bound {bound:g}"),
+            table, parsed_rules, workers=workers, time_limit=time_limit,
+            on_solution=lambda phase, obj, bound: progress.update(
+                task, description=f"solving {phase}: {obj:g} (bound {bound:g})"),
         )
-    _render(result, output)
+    stored = None
+    if db is not None:
+        stored = _store(result, parsed_rules, db, tenant or "default", queue, tz)
+    _render(result, output, stored)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,313 +1,493 @@
-"""Schedules: shifts (with their breaks) that cover a per-interval staffing requirement.
+"""Schedules: shifts (with their breaks and lunches) that cover a per-interval staffing
+requirement, for anonymous or named agents.
 
-Pure (no I/O): a CP-SAT model (OR-Tools) over one or several days.
+Pure (no I/O): a CP-SAT model (OR-Tools), laid out by ``schedule_problem``:
 
 * one integer variable per shift group (template, day, start): the agents starting there;
-* one integer variable per (shift group, break start): how many of them take their break
-  then (the group's breaks add up to the group);
-* coverage of an interval = agents on shift minus those on break;
-* objective = big weight × under-staffing + cost (paid intervals) + over-staffing. The big
-  weight is larger than the cost and over-staffing of any one shift, so one agent-interval
-  short always outweighs one more shift: under-staffing is minimised first.
+* one integer variable per (group, break pattern) when the template has breaks: how many of
+  the group's agents take their breaks at those offsets (a pattern is one placement of all
+  the template's breaks that respects their windows and spacing; the counts add up to the
+  group). Agents of a group are interchangeable, so patterns are dealt out after solving;
+* with named agents, one boolean per (agent, group) the agent may work: the group's count
+  is the sum of its agents, at most one shift a day, weekly shifts and hours, rest between
+  shifts and consecutive days per agent; identical agents are ordered by shifts worked;
+* agents working in an interval = agents on shift minus those on a break; each interval has
+  a floor and a ceiling (``agents_per_interval``) and at most ``max_agents`` shifts a day.
 
-An infeasible requirement (too few agents allowed, no shift open then) still gives the best
-partial schedule, and ``Schedule.shortfalls`` names the intervals left short.
+The objective is lexicographic, solved in two passes: first the fewest agent-intervals
+short (under-staffing), then, with under-staffing held at that value, the least cost (paid
+intervals, in hundredths) plus over-staffing (agent-intervals over). The greedy schedule
+(``schedule_greedy``) is the first pass's starting hint and the first pass's schedule the
+second's. An unmet requirement still gives the best partial schedule, and
+``Schedule.shortfalls`` names the intervals left short; floors that cannot all be met
+together are reported as the rules at fault.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Sequence
+import itertools
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from ortools.sat.python import cp_model
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from servicelevel.errors import InputError
+from servicelevel.planning.schedule_greedy import greedy_placements
+from servicelevel.planning.schedule_problem import (
+    COST_SCALE,
+    Placement,
+    Problem,
+    build_problem,
+    hours_in_intervals,
+)
+from servicelevel.planning.schedule_rules import (
+    AgentRule,
+    AgentsPerInterval,
+    BreakRule,
+    ScheduleRules,
+    ShiftTemplate,
+    Spacing,
+    StaffingLimit,
+    WeeklyHours,
+)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_COST_SCALE = 100  # costs are solved as integers: hundredths
-_OVER_WEIGHT = 1
-
-
-class BreakRule(BaseModel):
-    """One break: ``length`` intervals, starting between ``earliest`` and ``latest``
-    intervals after the shift start (both included)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    length: int = Field(gt=0)
-    earliest: int = Field(ge=1)
-    latest: int = Field(ge=1)
-
-    @model_validator(mode="after")
-    def _window(self) -> BreakRule:
-        if self.latest < self.earliest:
-            raise ValueError(f"break window: latest {self.latest} < earliest {self.earliest}")
-        return self
-
-
-class ShiftTemplate(BaseModel):
-    """Shifts of ``length`` intervals starting at any of ``starts`` (``HH:MM``), on
-    ``days`` (``mon`` … ``sun``; every day when empty), with at most one break."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    starts: list[str] = Field(min_length=1)
-    length: int = Field(gt=0)
-    days: list[str] = Field(default_factory=list)
-    cost_per_interval: float = Field(default=1.0, ge=0.0)
-    break_: BreakRule | None = Field(default=None, alias="break")
-
-    @field_validator("starts")
-    @classmethod
-    def _starts(cls, value: list[str]) -> list[str]:
-        for start in value:
-            try:
-                dt.time.fromisoformat(start)
-            except ValueError:
-                raise ValueError(f"start {start!r}: write a time of day, e.g. 08:00") from None
-        return value
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, value: list[str]) -> list[str]:
-        days = [d.strip().lower()[:3] for d in value]
-        unknown = [d for d, v in zip(days, value, strict=True) if d not in WEEKDAYS]
-        if unknown:
-            raise ValueError(f"days {unknown}: write mon, tue, wed, thu, fri, sat or sun")
-        return days
-
-    @model_validator(mode="after")
-    def _break_fits(self) -> ShiftTemplate:
-        b = self.break_
-        if b is not None and b.latest + b.length >= self.length + 1:
-            raise ValueError(f"template {self.name!r}: a break starting at {b.latest} of "
-                             f"{b.length} intervals does not end within {self.length} intervals")
-        return self
+Progress = Callable[[str, float, float], None]
+"""Called at each better solution: (phase, objective, bound); phase is ``under_staffing``
+or ``cost``."""
 
 
-class ScheduleRules(BaseModel):
-    """Everything a schedule must respect."""
+@dataclass(frozen=True)
+class Break:
+    """A break, lunch or other activity inside a shift; ``end`` is exclusive."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    interval_minutes: int = Field(default=30, gt=0)
-    templates: list[ShiftTemplate] = Field(min_length=1)
-    max_agents: int | None = Field(default=None, ge=0, description="Most shifts in one day.")
-    time_limit_seconds: float = Field(default=10.0, gt=0.0)
+    kind: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    paid: bool
 
 
 @dataclass(frozen=True)
 class Shift:
-    """One agent's shift; ``end`` is exclusive. Break times are ``None`` without a break."""
+    """One agent's shift; ``end`` is exclusive."""
 
     template: str
     start: pd.Timestamp
     end: pd.Timestamp
-    break_start: pd.Timestamp | None
-    break_end: pd.Timestamp | None
+    breaks: tuple[Break, ...] = ()
+    agent_id: str | None = None
+
+    @property
+    def break_start(self) -> pd.Timestamp | None:
+        """Start of the first break, None without breaks."""
+        return self.breaks[0].start if self.breaks else None
+
+    @property
+    def break_end(self) -> pd.Timestamp | None:
+        """End of the first break, None without breaks."""
+        return self.breaks[0].end if self.breaks else None
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """A solved schedule."""
+    """A solved schedule.
 
-    coverage: pd.DataFrame  # interval_start, required_agents, scheduled_agents, short, over
+    ``coverage`` has one row per interval of the plan: ``interval_start``,
+    ``required_agents``, ``scheduled_agents`` (working, not on a break), ``short``, ``over``,
+    ``open`` (within opening hours; closed intervals count neither short nor over),
+    ``min_agents`` and ``max_agents`` (None: no ceiling).
+    """
+
+    coverage: pd.DataFrame
     shifts: list[Shift]
-    status: str  # OPTIMAL, FEASIBLE (time limit hit), INFEASIBLE, …
-    gap: float  # relative optimality gap of the objective, 0 when proven optimal
-    cost: float
+    status: str  # OPTIMAL (both passes proven), FEASIBLE (a time limit was hit), GREEDY
+    gap: float  # relative gap of the pass not proven optimal; 0 when OPTIMAL
+    cost: float  # cost per interval × paid intervals, summed over shifts
     shortfalls: list[pd.Timestamp] = field(default_factory=list)
+    solve_seconds: float = 0.0
+    under_staffing_bound: int = 0  # proven lower bound on under-staffing
+    gaps: dict[str, float] = field(default_factory=dict)  # per pass
 
     @property
     def under_staffing(self) -> int:
         """Agent-intervals short in total."""
         return int(self.coverage["short"].sum())
 
-
-@dataclass(frozen=True)
-class _Group:
-    template: ShiftTemplate
-    day: pd.Timestamp
-    start: pd.Timestamp
-    covers: list[int]  # requirement positions covered by the shift, by offset (-1: outside)
+    @property
+    def over_staffing(self) -> int:
+        """Agent-intervals over the requirement in total."""
+        return int(self.coverage["over"].sum())
 
 
-def _requirement(plan: pd.DataFrame, step: pd.Timedelta) -> tuple[list[pd.Timestamp], list[int]]:
-    missing = {"interval_start", "required_agents"} - set(plan.columns)
-    if missing:
-        raise InputError(f"staffing plan: missing column(s) {sorted(missing)}; "
-                         "needed: interval_start, required_agents")
-    if plan.empty:
-        raise InputError("staffing plan: no intervals")
-    starts = pd.to_datetime(plan["interval_start"])
-    required = pd.to_numeric(plan["required_agents"], errors="coerce")
-    if required.isna().any() or (required < 0).any():
-        raise InputError("staffing plan: required_agents must be numbers >= 0")
-    if starts.duplicated().any():
-        raise InputError("staffing plan: an interval_start appears twice")
-    order = starts.argsort()
-    times = [pd.Timestamp(t) for t in starts.iloc[order]]
-    day0 = times[0].normalize()
-    for t in times:
-        if (t - day0) % step != pd.Timedelta(0):
-            raise InputError(f"staffing plan: {t} is not on the {step} interval grid")
-    values = [int(-(-float(v) // 1)) for v in required.iloc[order]]  # ceil
-    return times, values
-
-
-def _groups(rules: ScheduleRules, times: list[pd.Timestamp],
-            step: pd.Timedelta) -> list[_Group]:
-    position = {t: i for i, t in enumerate(times)}
-    days = sorted({t.normalize() for t in times})
-    groups = []
-    for template in rules.templates:
-        for day in days:
-            if template.days and WEEKDAYS[day.weekday()] not in template.days:
-                continue
-            for start_text in template.starts:
-                start_time = dt.time.fromisoformat(start_text)
-                start = day + pd.Timedelta(hours=start_time.hour, minutes=start_time.minute)
-                covers = [position.get(start + k * step, -1) for k in range(template.length)]
-                if any(c >= 0 for c in covers):
-                    groups.append(_Group(template, day, start, covers))
-    return groups
-
-
-class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, report: Callable[[float, float], None]) -> None:
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, phase: str, report: Progress) -> None:
         super().__init__()
-        self._report = report
+        self._phase, self._report = phase, report
 
     def on_solution_callback(self) -> None:
-        self._report(float(self.ObjectiveValue()), float(self.BestObjectiveBound()))
+        self._report(self._phase, float(self.ObjectiveValue()), float(self.BestObjectiveBound()))
+
+
+class _Model:
+    """The CP-SAT model of a problem. ``soft_floors`` turns minimums into penalties, to find
+    which ones cannot be met together."""
+
+    def __init__(self, problem: Problem, *, soft_floors: bool = False) -> None:
+        self.problem = p = problem
+        self.model = m = cp_model.CpModel()
+        target = [max(r, lo) for r, lo in zip(p.need, p.low, strict=True)]
+        top = max(target, default=0)
+        cap = 2 * top + 1 if p.rules.max_agents is None else min(2 * top + 1, p.rules.max_agents)
+        named = bool(p.agents)
+        takers: list[list[int]] = [[] for _ in p.groups]
+        for a, eligible in enumerate(p.eligible):
+            for g in eligible:
+                takers[g].append(a)
+        self.x: dict[int, cp_model.IntVar] = {}
+        self.y: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.a: dict[tuple[int, int], cp_model.IntVar] = {}
+        terms: list[list[tuple[cp_model.IntVar, int]]] = [[] for _ in p.times]
+        per_day: dict[int, list[cp_model.IntVar]] = {}
+        for g, group in enumerate(p.groups):
+            if named and not takers[g]:
+                continue
+            x = m.new_int_var(0, min(cap, len(takers[g])) if named else cap, f"x{g}")
+            self.x[g] = x
+            per_day.setdefault(group.day, []).append(x)
+            if named:
+                agents = [m.new_bool_var(f"a{a}_{g}") for a in takers[g]]
+                self.a.update({(a, g): v for a, v in zip(takers[g], agents, strict=True)})
+                m.add(x == sum(agents))
+            ys: list[cp_model.IntVar] = []
+            if len(group.patterns) > 1:
+                ys = [m.new_int_var(0, cap, f"y{g}_{q}") for q in range(len(group.patterns))]
+                self.y.update({(g, q): y for q, y in enumerate(ys)})
+                m.add(sum(ys) == x)
+            for k, pos in enumerate(group.covers):
+                if pos < 0:
+                    continue
+                if ys:
+                    off = [ys[q] for q in np.flatnonzero(group.off[:, k])]
+                    terms[pos].append((x, 1))
+                    terms[pos] += [(y, -1) for y in off]
+                elif not group.off[0, k]:
+                    terms[pos].append((x, 1))
+        if p.rules.max_agents is not None:
+            for xs in per_day.values():
+                m.add(sum(xs) <= p.rules.max_agents)
+        self.u: list[cp_model.IntVar] = []
+        self.o: list[cp_model.IntVar] = []
+        self.slack: list[tuple[str, cp_model.IntVar]] = []
+        for i, t in enumerate(p.times):
+            cov = cp_model.LinearExpr.weighted_sum([v for v, _ in terms[i]],
+                                                   [c for _, c in terms[i]])
+            u = m.new_int_var(0, p.need[i], f"u{i}")
+            o = m.new_int_var(0, max(cap * len(p.groups), 1), f"o{i}")
+            m.add(cov + u - o == p.need[i])
+            self.u.append(u)
+            self.o.append(o)
+            if p.high[i] is not None:
+                m.add(cov <= p.high[i])
+            if p.low[i]:
+                if soft_floors:
+                    s = m.new_int_var(0, p.low[i], f"s{i}")
+                    self.slack.append((f"min {p.low[i]} agents at {t}", s))
+                    m.add(cov + s >= p.low[i])
+                else:
+                    m.add(cov >= p.low[i])
+        if named:
+            self._agent_rules(takers, soft_floors)
+        self.cost = cp_model.LinearExpr.weighted_sum(
+            list(self.x.values()), [p.groups[g].cost for g in self.x])
+
+    def _agent_rules(self, takers: list[list[int]], soft_floors: bool) -> None:
+        p, m = self.problem, self.model
+        one_day = pd.Timedelta(days=1)
+        date_index = {d: n for n, d in enumerate(p.days)}
+        shifts_of: list[list[cp_model.IntVar]] = []
+        for a, agent in enumerate(p.agents):
+            mine = {g: self.a[a, g] for g in p.eligible[a] if (a, g) in self.a}
+            shifts_of.append(list(mine.values()))
+            by_day: dict[int, list[int]] = {}
+            for g in mine:
+                by_day.setdefault(p.groups[g].day, []).append(g)
+            works = {d: sum(mine[g] for g in gs) for d, gs in by_day.items()}
+            for d, gs in by_day.items():
+                if len(gs) > 1:
+                    m.add(works[d] <= 1)
+            for w, days in enumerate(p.weeks):
+                gs = [g for d in days for g in by_day.get(d, [])]
+                if agent.max_shifts_per_week is not None and len(gs) > agent.max_shifts_per_week:
+                    m.add(sum(mine[g] for g in gs) <= agent.max_shifts_per_week)
+                paid = cp_model.LinearExpr.weighted_sum([mine[g] for g in gs],
+                                                        [p.groups[g].paid for g in gs])
+                if agent.max_hours_per_week is not None:
+                    m.add(paid <= hours_in_intervals(agent.max_hours_per_week, p.step, up=False))
+                if agent.min_hours_per_week and p.full_weeks[w]:
+                    least = hours_in_intervals(agent.min_hours_per_week, p.step, up=True)
+                    if soft_floors:
+                        s = m.new_int_var(0, least, f"h{a}_{w}")
+                        self.slack.append((f"agent {agent.id!r}: min_hours_per_week in the "
+                                           f"week of {p.days[days[0]].date()}", s))
+                        m.add(paid + s >= least)
+                    else:
+                        m.add(paid >= least)
+            if agent.min_rest_hours:
+                self._rest(agent, mine, by_day)
+            if agent.max_consecutive_days is not None:
+                run = agent.max_consecutive_days
+                for day in p.days:
+                    window = [date_index.get(day + k * one_day) for k in range(run + 1)]
+                    if all(n is not None and n in works for n in window):
+                        m.add(sum(works[n] for n in window if n is not None) <= run)
+        # Identical agents are interchangeable: the earlier one works at least as many shifts.
+        classes: dict[str, list[int]] = {}
+        for a, agent in enumerate(p.agents):
+            classes.setdefault(agent.limits_key(), []).append(a)
+        for members in classes.values():
+            for first, second in itertools.pairwise(members):
+                m.add(sum(shifts_of[first]) >= sum(shifts_of[second]))
+        self.classes = list(classes.values())
+
+    def _rest(self, agent: AgentRule, mine: dict[int, cp_model.IntVar],
+              by_day: dict[int, list[int]]) -> None:
+        p, m = self.problem, self.model
+        assert agent.min_rest_hours is not None
+        rest = pd.Timedelta(hours=agent.min_rest_hours)
+        for d, gs in by_day.items():
+            for end in sorted({p.groups[g].end for g in gs}):
+                ending = [mine[g] for g in gs if p.groups[g].end >= end]
+                too_soon = [mine[h] for e, hs in by_day.items() if e > d for h in hs
+                            if p.groups[h].start < end + rest]
+                if too_soon:
+                    m.add(sum(ending) + sum(too_soon) <= 1)
+
+    def hint(self, placements: list[Placement]) -> None:
+        """Start the search from these placements (relabelling identical agents so the
+        hint keeps the symmetry-breaking order)."""
+        p, m = self.problem, self.model
+        m.clear_hints()  # type: ignore[no-untyped-call]
+        if p.agents:
+            placements = _relabel(placements, getattr(self, "classes", []))
+        x = {g: 0 for g in self.x}
+        y = {key: 0 for key in self.y}
+        a = {key: 0 for key in self.a}
+        working = np.zeros(len(p.times), dtype=np.int64)
+        for pl in placements:
+            if pl.group not in x:
+                continue
+            x[pl.group] += 1
+            if (pl.group, pl.pattern) in y:
+                y[pl.group, pl.pattern] += 1
+            if pl.agent is not None and (pl.agent, pl.group) in a:
+                a[pl.agent, pl.group] = 1
+            group = p.groups[pl.group]
+            for k, pos in enumerate(group.covers):
+                if pos >= 0 and not group.off[pl.pattern, k]:
+                    working[pos] += 1
+        for key, var in self.x.items():
+            m.add_hint(var, x[key])
+        for key2, var in self.y.items():
+            m.add_hint(var, y[key2])
+        for key2, var in self.a.items():
+            m.add_hint(var, a[key2])
+        for i, (u, o) in enumerate(zip(self.u, self.o, strict=True)):
+            m.add_hint(u, max(p.need[i] - int(working[i]), 0))
+            m.add_hint(o, max(int(working[i]) - p.need[i], 0))
+
+    def placements(self, solver: cp_model.CpSolver) -> list[Placement]:
+        """The solved shifts, break patterns dealt out to each group's agents in turn."""
+        p = self.problem
+        found: list[Placement] = []
+        for g, x in self.x.items():
+            count = int(solver.value(x))
+            if not count:
+                continue
+            if len(p.groups[g].patterns) > 1:
+                patterns = [q for q in range(len(p.groups[g].patterns))
+                            for _ in range(int(solver.value(self.y[g, q])))]
+            else:
+                patterns = [0] * count
+            if p.agents:
+                agents: list[int | None] = [a for (a, h), v in self.a.items()
+                                            if h == g and solver.value(v)]
+            else:
+                agents = [None] * count
+            found += [Placement(g, q, a) for q, a in zip(patterns, agents, strict=True)]
+        return found
+
+
+def _relabel(placements: list[Placement], classes: list[list[int]]) -> list[Placement]:
+    counts: dict[int, int] = {}
+    for pl in placements:
+        if pl.agent is not None:
+            counts[pl.agent] = counts.get(pl.agent, 0) + 1
+    mapping: dict[int, int] = {}
+    for members in classes:
+        busiest = sorted(members, key=lambda a: -counts.get(a, 0))
+        mapping.update(zip(busiest, members, strict=True))
+    return [Placement(pl.group, pl.pattern, None if pl.agent is None else mapping[pl.agent])
+            for pl in placements]
+
+
+def _gap(value: float, bound: float) -> float:
+    return abs(value - bound) / max(abs(value), 1.0)
 
 
 def build_schedule(
     plan: pd.DataFrame,
     rules: ScheduleRules,
     *,
-    on_solution: Callable[[float, float], None] | None = None,
+    on_solution: Progress | None = None,
     workers: int = 2,
+    time_limit: float | None = None,
 ) -> Schedule:
-    """Shifts covering ``plan`` (columns ``interval_start``, ``required_agents``).
-
-    ``on_solution(objective, bound)`` is called at each better solution found.
-    """
-    step = pd.Timedelta(minutes=rules.interval_minutes)
-    times, required = _requirement(plan, step)
-    groups = _groups(rules, times, step)
-    n = len(times)
-    # No group needs more agents than the whole requirement (or than the day's maximum).
-    cap = sum(required) + 1 if rules.max_agents is None else rules.max_agents
-
-    model = cp_model.CpModel()
-    working: list[list[cp_model.LinearExpr]] = [[] for _ in range(n)]
-    shift_vars = []
-    break_vars: list[list[tuple[int, cp_model.IntVar]]] = []
-    per_day: dict[pd.Timestamp, list[cp_model.IntVar]] = {}
-    cost_terms = []
-    for g, group in enumerate(groups):
-        x = model.new_int_var(0, cap, f"x{g}")
-        shift_vars.append(x)
-        per_day.setdefault(group.day, []).append(x)
-        cost_terms.append(round(group.template.cost_per_interval * _COST_SCALE)
-                          * group.template.length * x)
-        for pos in group.covers:
-            if pos >= 0:
-                working[pos].append(x)
-        rule = group.template.break_
-        breaks: list[tuple[int, cp_model.IntVar]] = []
-        if rule is not None:
-            for offset in range(rule.earliest, rule.latest + 1):
-                y = model.new_int_var(0, cap, f"y{g}_{offset}")
-                breaks.append((offset, y))
-                for k in range(offset, offset + rule.length):
-                    if group.covers[k] >= 0:
-                        working[group.covers[k]].append(-y)
-            model.add(sum(y for _, y in breaks) == x)
-        break_vars.append(breaks)
-    if rules.max_agents is not None:
-        for day_vars in per_day.values():
-            model.add(sum(day_vars) <= rules.max_agents)
-
-    lengths = [t.length for t in rules.templates]
-    max_shift = max(round(t.cost_per_interval * _COST_SCALE) * t.length for t in rules.templates)
-    under_weight = max_shift + max(lengths) * _OVER_WEIGHT + 1
-    unders, overs, covered = [], [], []
-    for i in range(n):
-        cov = sum(working[i]) if working[i] else 0
-        u = model.new_int_var(0, required[i], f"u{i}")
-        o = model.new_int_var(0, cap * len(groups), f"o{i}")
-        model.add(cov + u - o == required[i])
-        unders.append(u)
-        overs.append(o)
-        covered.append(cov)
-    model.minimize(under_weight * sum(unders) + sum(cost_terms) + _OVER_WEIGHT * sum(overs))
-
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = rules.time_limit_seconds
-    solver.parameters.num_workers = workers
-    callback = None if on_solution is None else _Progress(on_solution)
-    code = solver.solve(model, callback)
-    status = solver.status_name(code)
+    """Shifts covering ``plan`` (columns ``interval_start``, ``required_agents``; others
+    ignored) under ``rules``, within ``time_limit`` seconds (default: the rules')."""
+    began = time.perf_counter()
+    limit = rules.time_limit_seconds if time_limit is None else time_limit
+    problem = build_problem(plan, rules)
+    built = _Model(problem)
+    greedy = greedy_placements(problem)
+    built.hint(greedy)
+    # Pass 1: the fewest agent-intervals short.
+    built.model.minimize(sum(built.u))
+    solver = _solver(workers, max(limit * 0.5 - (time.perf_counter() - began), 0.5))
+    code = _solve(solver, built.model, "under_staffing", on_solution)
+    if code == cp_model.INFEASIBLE:
+        raise InputError(_diagnose(problem, workers, limit))
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise InputError(f"schedule: no solution found ({status}); "
-                         "raise time_limit_seconds or loosen the rules")
+        raise InputError(f"schedule: no schedule found within {limit:g} s "
+                         f"({solver.status_name()}); raise time_limit_seconds")
+    under = round(solver.objective_value)
+    under_bound = round(np.ceil(solver.best_objective_bound - 1e-6))
+    gaps = {"under_staffing": _gap(under, under_bound)}
+    proven = code == cp_model.OPTIMAL
+    # Pass 2: hold under-staffing, least cost then over-staffing.
+    first = built.placements(solver)
+    built.hint(first)
+    built.model.add(sum(built.u) <= under)
+    built.model.minimize(built.cost + sum(built.o))
+    remaining = max(limit - (time.perf_counter() - began), 1.0)
+    solver = _solver(workers, remaining)
+    code = _solve(solver, built.model, "cost", on_solution)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        placements = built.placements(solver)
+        gaps["cost"] = 0.0 if code == cp_model.OPTIMAL else _gap(
+            solver.objective_value, solver.best_objective_bound)
+        proven = proven and code == cp_model.OPTIMAL
+    else:
+        placements, proven = first, False
+        gaps["cost"] = 1.0
+    status = "OPTIMAL" if proven else "FEASIBLE"
+    gap = gaps["under_staffing"] if gaps["under_staffing"] > 0 else gaps["cost"]
+    return make_schedule(problem, placements, status=status, gap=0.0 if proven else gap,
+                         solve_seconds=time.perf_counter() - began,
+                         under_staffing_bound=under_bound, gaps=gaps)
 
+
+def _solver(workers: int, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = workers
+    return solver
+
+
+def _solve(solver: cp_model.CpSolver, model: cp_model.CpModel, phase: str,
+           on_solution: Progress | None) -> int:
+    callback = None if on_solution is None else _Callback(phase, on_solution)
+    return int(solver.solve(model, callback))
+
+
+def _diagnose(problem: Problem, workers: int, limit: float) -> str:
+    """Which floors (per-interval minimums, weekly minimum hours) cannot be met together."""
+    soft = _Model(problem, soft_floors=True)
+    soft.model.minimize(sum(s for _, s in soft.slack))
+    solver = _solver(workers, limit)
+    code = solver.solve(soft.model)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        unmet = [name for name, s in soft.slack if solver.value(s) > 0]
+        if unmet:
+            more = f" and {len(unmet) - 5} more" if len(unmet) > 5 else ""
+            return ("schedule rules contradict each other: these minimums cannot all be met "
+                    "with the shifts, maximums and agents allowed: " + "; ".join(unmet[:5])
+                    + more + ". Lower them, or allow more shifts or agents")
+    return ("schedule rules contradict each other (a maximum, max_agents or an agent's "
+            "limits leave no schedule); loosen them")
+
+
+def greedy_schedule(plan: pd.DataFrame, rules: ScheduleRules) -> Schedule:
+    """The greedy schedule alone (the baseline; see ``schedule_greedy``)."""
+    began = time.perf_counter()
+    problem = build_problem(plan, rules)
+    placements = greedy_placements(problem)
+    return make_schedule(problem, placements, status="GREEDY", gap=float("nan"),
+                         solve_seconds=time.perf_counter() - began)
+
+
+def make_schedule(problem: Problem, placements: list[Placement], *, status: str, gap: float,
+                  solve_seconds: float = 0.0, under_staffing_bound: int = 0,
+                  gaps: dict[str, float] | None = None) -> Schedule:
+    """The schedule made of ``placements``: shifts with their breaks, coverage, cost."""
+    p = problem
+    working = np.zeros(len(p.times), dtype=np.int64)
     shifts: list[Shift] = []
-    for group, x, breaks in zip(groups, shift_vars, break_vars, strict=True):
-        count = solver.value(x)
-        end = group.start + group.template.length * step
-        if not breaks:
-            shifts += [Shift(group.template.name, group.start, end, None, None)] * count
-            continue
-        assert group.template.break_ is not None
-        blen = group.template.break_.length * step
-        for offset, y in breaks:
-            b = group.start + offset * step
-            shifts += [Shift(group.template.name, group.start, end, b, b + blen)] * solver.value(y)
-    shifts.sort(key=lambda s: (s.start, s.break_start or s.start))
-
-    scheduled = [int(solver.value(c)) if not isinstance(c, int) else c for c in covered]
-    short = [max(r - s, 0) for r, s in zip(required, scheduled, strict=True)]
+    cost = 0
+    for pl in placements:
+        group = p.groups[pl.group]
+        for k, pos in enumerate(group.covers):
+            if pos >= 0 and not group.off[pl.pattern, k]:
+                working[pos] += 1
+        breaks = tuple(
+            Break(rule.kind, group.start + offset * p.step,
+                  group.start + (offset + rule.length) * p.step, rule.is_paid)
+            for rule, offset in zip(group.template.breaks, group.patterns[pl.pattern],
+                                    strict=True))
+        agent = None if pl.agent is None else p.agents[pl.agent].id
+        shifts.append(Shift(group.template.name, group.start, group.end, breaks, agent))
+        cost += group.cost
+    shifts.sort(key=lambda s: (s.start, s.agent_id or "", [b.start for b in s.breaks]))
+    if not p.agents:
+        shifts = [Shift(s.template, s.start, s.end, s.breaks, f"A{n:03d}")
+                  for n, s in enumerate(shifts, start=1)]
+    need = np.array(p.need)
+    short = np.maximum(need - working, 0)
+    over = np.where(p.open, np.maximum(working - need, 0), 0)
     coverage = pd.DataFrame({
-        "interval_start": times, "required_agents": required, "scheduled_agents": scheduled,
-        "short": short, "over": [max(s - r, 0) for r, s in zip(required, scheduled, strict=True)],
+        "interval_start": p.times, "required_agents": p.required,
+        "scheduled_agents": working, "short": short, "over": over, "open": p.open,
+        "min_agents": p.low, "max_agents": pd.array(p.high, dtype="Int64"),
     })
-    objective, bound = solver.objective_value, solver.best_objective_bound
-    gap = 0.0 if code == cp_model.OPTIMAL else abs(objective - bound) / max(abs(objective), 1.0)
-    cost = sum(_shift_cost(s, rules) for s in shifts)
-    return Schedule(coverage=coverage, shifts=shifts, status=status, gap=gap, cost=cost,
-                    shortfalls=[t for t, s in zip(times, short, strict=True) if s > 0])
+    return Schedule(coverage=coverage, shifts=shifts, status=status, gap=gap,
+                    cost=cost / COST_SCALE,
+                    shortfalls=[t for t, s in zip(p.times, short, strict=True) if s > 0],
+                    solve_seconds=solve_seconds, under_staffing_bound=under_staffing_bound,
+                    gaps=gaps or {})
 
 
-def _shift_cost(shift: Shift, rules: ScheduleRules) -> float:
-    """Cost of one shift: its paid intervals times the template's cost per interval."""
-    template = next(t for t in rules.templates if t.name == shift.template)
-    return template.cost_per_interval * template.length
-
-
-def schedule_rows(schedule: Schedule, *, tenant: str = "default",
-                  queue: str | None = None) -> pd.DataFrame:
-    """The shifts as rows of the ``schedules`` table (one ``shift`` and one ``break`` row per
-    agent; agents are numbered ``A001``, ``A002``, … in shift order)."""
+def schedule_rows(schedule: Schedule, *, tenant: str = "default", queue: str | None = None,
+                  tz: str | None = None) -> pd.DataFrame:
+    """The shifts as rows of the ``schedules`` table: one ``shift`` row per agent-shift and
+    one row per break with its kind as the activity (``break``, ``lunch``, …). Wall-clock
+    times are read in ``tz`` (UTC when not set) and written in UTC."""
     rows: list[dict[str, object]] = []
-    for n, shift in enumerate(schedule.shifts, start=1):
-        agent = f"A{n:03d}"
-        base = {"tenant": tenant, "agent_id": agent, "queue": queue}
+    for shift in schedule.shifts:
+        base = {"tenant": tenant, "agent_id": shift.agent_id, "queue": queue}
         rows.append({**base, "activity": "shift", "started_at": shift.start,
                      "ended_at": shift.end})
-        if shift.break_start is not None:
-            rows.append({**base, "activity": "break", "started_at": shift.break_start,
-                         "ended_at": shift.break_end})
-    columns: Sequence[str] = ("tenant", "agent_id", "activity", "queue", "started_at",
-                              "ended_at")
-    return pd.DataFrame(rows, columns=list(columns))
+        rows += [{**base, "activity": b.kind, "started_at": b.start, "ended_at": b.end}
+                 for b in shift.breaks]
+    frame = pd.DataFrame(rows, columns=["tenant", "agent_id", "activity", "queue",
+                                        "started_at", "ended_at"])
+    for column in ("started_at", "ended_at"):
+        stamps = pd.to_datetime(frame[column])
+        frame[column] = stamps.dt.tz_localize(tz or "UTC").dt.tz_convert("UTC")
+    return frame
 
 
-__all__ = ["BreakRule", "Schedule", "ScheduleRules", "Shift", "ShiftTemplate",
-           "build_schedule", "schedule_rows"]
+__all__ = ["AgentRule", "AgentsPerInterval", "Break", "BreakRule", "Progress", "Schedule",
+           "ScheduleRules", "Shift", "ShiftTemplate", "Spacing", "StaffingLimit",
+           "WeeklyHours", "build_schedule", "greedy_schedule", "make_schedule",
+           "schedule_rows"]
