@@ -39,11 +39,25 @@ def _rules(path: Path) -> ScheduleRules:
         raise InputError(f"{path}: {problems}") from None
 
 
-def _plan(path: Path) -> pd.DataFrame:
+def _plan(path: Path, column: str) -> pd.DataFrame:
+    """The plan as ``interval_start``, ``required_agents`` (taken from ``column``) and extras;
+    a CSV, or JSON records such as ``slm plan --json`` prints."""
     try:
-        return pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise InputError(f"--plan: cannot read {path} as CSV ({error})") from None
+        if path.suffix.lower() == ".json":
+            table = pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
+        else:
+            table = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InputError(f"--plan: cannot read {path} ({error})") from None
+    if column not in table.columns:
+        hint = (" (slm plan's output has agents and scheduled_agents: "
+                "pass --column scheduled_agents)" if "scheduled_agents" in table.columns else "")
+        raise InputError(f"--plan: {path} has no column {column!r}{hint}; "
+                         f"its columns are {', '.join(map(str, table.columns))}")
+    if column != "required_agents":
+        table = table.drop(columns=["required_agents"], errors="ignore").rename(
+            columns={column: "required_agents"})
+    return table
 
 
 def _iso(value: pd.Timestamp | None) -> str | None:
@@ -158,8 +172,8 @@ def _store(result: Schedule, rules: ScheduleRules, db: Path, tenant: str, queue:
 
 def schedule_command(
     plan: Annotated[Path, typer.Option(
-        "--plan", help="CSV with interval_start and required_agents (other columns ignored), "
-        "e.g. slm plan's output.")],
+        "--plan", help="CSV (or .json records) with interval_start and required_agents; "
+        "other columns are ignored.")],
     rules: Annotated[Path, typer.Option("--rules", help="Scheduling rules (YAML).")],
     output: Annotated[str, typer.Option(
         "--format", help="table, csv (coverage), shifts-csv or json.")] = "table",
@@ -174,13 +188,15 @@ def schedule_command(
         "--time-limit", help="Seconds to solve [default: the rules' time_limit_seconds].")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", help="Solver threads.")] = 2,
+    column: Annotated[str, typer.Option(
+        "--column", help="Plan column holding the agents required.")] = "required_agents",
 ) -> None:
     """Shifts, breaks and lunches covering a staffing plan: under-staffing first, then cost."""
     if output not in FORMATS:
         raise InputError(f"--format: {output!r} is not one of {', '.join(FORMATS)}")
     if (time_limit is not None and time_limit <= 0) or workers < 1:
         raise InputError("--time-limit and --workers: must be above 0")
-    parsed_rules, table = _rules(rules), _plan(plan)
+    parsed_rules, table = _rules(rules), _plan(plan, column)
     limit = parsed_rules.time_limit_seconds if time_limit is None else time_limit
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True,

@@ -12,6 +12,8 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_NAMES = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
+               "friday": "fri", "saturday": "sat", "sunday": "sun"}
 MAX_PATTERNS = 5_000
 _DAY_MINUTES = 24 * 60
 
@@ -27,12 +29,18 @@ def clock_minutes(text: str, *, end: bool = False) -> int:
     return time.hour * 60 + time.minute
 
 
+def weekday_name(text: object) -> str | None:
+    """``mon`` … ``sun`` for a weekday written short or in full, None if it is not one."""
+    name = str(text).strip().lower()
+    return name if name in WEEKDAYS else _FULL_NAMES.get(name)
+
+
 def _weekdays(value: list[str]) -> list[str]:
-    days = [str(d).strip().lower()[:3] for d in value]
-    unknown = [v for d, v in zip(days, value, strict=True) if d not in WEEKDAYS]
+    days = [weekday_name(d) for d in value]
+    unknown = [v for d, v in zip(days, value, strict=True) if d is None]
     if unknown:
         raise ValueError(f"days {unknown}: write mon, tue, wed, thu, fri, sat or sun")
-    return days
+    return [d for d in days if d is not None]
 
 
 class WeeklyHours(BaseModel):
@@ -57,9 +65,8 @@ class WeeklyHours(BaseModel):
             raise ValueError('write {default: ["08:00", "20:00"], sat: null, …}')
         days: dict[str, tuple[int, int] | None] = {}
         for key, window in data.items():
-            name = str(key).strip().lower()
-            day = name if name == "default" else name[:3]
-            if day != "default" and day not in WEEKDAYS:
+            day = "default" if str(key).strip().lower() == "default" else weekday_name(key)
+            if day is None:
                 raise ValueError(f"{key!r} is not a weekday; write mon … sun or default")
             if window is None:
                 days[day] = None
