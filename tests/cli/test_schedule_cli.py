@@ -84,7 +84,7 @@ def test_schedule_json_table_and_csv(tmp_path: Path) -> None:
     table = runner.invoke(get_app(), args)
     assert table.exit_code == 0, table.output
     assert "Short: 2026-01-05T15:00:00" in table.output
-    assert "Status OPTIMAL" in table.output
+    assert "Status OPTIMAL: 2 agent-interval(s) short, cost 32" in table.output
 
     out = runner.invoke(get_app(), [*args, "--format", "csv"])
     header = "interval_start,required_agents,scheduled_agents,short,over"
@@ -187,3 +187,21 @@ def test_stored_schedule_is_what_workforce_metrics_read(tmp_path: Path) -> None:
     assert found["adherence"].value == 100.0
     assert found["attendance"].value == 100.0
     assert found["attendance"].denominator == len(shifts) * 8.5 * 3600
+
+
+def test_the_example_rules_schedule_the_example_week(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "schedules"
+    runner = CliRunner()
+    printed = runner.invoke(get_app(), ["plan", "--from", str(examples / "calls.csv"),
+                                        "--sl", "0.8", "--within", "20s", "--shrinkage", "0.1",
+                                        "--json"])
+    assert printed.exit_code == 0, printed.output
+    plan = tmp_path / "plan.json"
+    plan.write_text(printed.output, encoding="utf-8")
+    result = runner.invoke(get_app(), [
+        "schedule", "--plan", str(plan), "--column", "scheduled_agents", "--rules",
+        str(examples / "rules.yaml"), "--time-limit", "4", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["under_staffing"] <= 20
+    assert {s["start"][:10] for s in data["shifts"]} <= {f"2026-03-0{d}" for d in range(2, 8)}

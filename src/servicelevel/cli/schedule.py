@@ -128,10 +128,13 @@ def _render(result: Schedule, output: str, stored: dict[str, Any] | None) -> Non
                 "required_agents", "scheduled_agents", "short", "over")),
                 style="red" if r["short"] else None)
     console.print(cov)
-    gap = "" if result.status == "OPTIMAL" else f", gap {result.gap:.1%}"
-    console.print(f"Status {result.status}{gap}, cost {result.cost:g}, "
-                  f"{result.under_staffing} agent-interval(s) short, "
-                  f"{result.over_staffing} over, solved in {result.solve_seconds:.1f} s",
+    gaps = result.gaps
+    proven = f" (proven least {result.under_staffing_bound})" \
+        if gaps.get("under_staffing", 0.0) > 0 else ""
+    cost_gap = f" (gap {gaps['cost']:.1%})" if gaps.get("cost", 0.0) > 0 else ""
+    console.print(f"Status {result.status}: {result.under_staffing} agent-interval(s) short"
+                  f"{proven}, cost {result.cost:g}{cost_gap}, {result.over_staffing} "
+                  f"agent-interval(s) over, solved in {result.solve_seconds:.1f} s",
                   highlight=False)
     if result.shortfalls:
         console.print("Short: " + ", ".join(t.isoformat() for t in result.shortfalls),

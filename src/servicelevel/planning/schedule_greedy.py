@@ -76,6 +76,12 @@ class _Agents:
                 return False
         return True
 
+    def drop(self, a: int, g: int) -> None:
+        group = self.problem.groups[g]
+        del self.days[a][group.day]
+        self.paid[a] -= group.paid
+        self.week_paid[a][self.week[group.day]] -= group.paid
+
     def take(self, a: int, g: int) -> None:
         group = self.problem.groups[g]
         self.days[a][group.day] = group
@@ -149,7 +155,40 @@ def greedy_placements(problem: Problem) -> list[Placement]:
         placements.append(Placement(g, p, agent))
     if book is not None:
         placements += _top_up(problem, book, working, target, high, per_day)
-    return placements
+    return _prune(problem, book, placements, working, target)
+
+
+def _prune(problem: Problem, book: _Agents | None, placements: list[Placement],
+           working: np.ndarray, target: np.ndarray) -> list[Placement]:
+    """Drop shifts nobody misses: every interval they work stays at its target without
+    them, and their agent keeps the weekly minimum. Dearest, most redundant first."""
+
+    def on(pl: Placement) -> list[int]:
+        group = problem.groups[pl.group]
+        return [pos for k, pos in enumerate(group.covers)
+                if pos >= 0 and not group.off[pl.pattern, k]]
+
+    def spare(pl: Placement) -> float:
+        at = on(pl)
+        return float(np.sum(working[at] - target[at])) + problem.groups[pl.group].cost / 1e6
+
+    kept: list[Placement] = []
+    for pl in sorted(placements, key=spare, reverse=True):
+        group = problem.groups[pl.group]
+        at = on(pl)
+        removable = bool(np.all(working[at] > target[at]))
+        if removable and book is not None and pl.agent is not None:
+            week = book.week[group.day]
+            owed = problem.full_weeks[week] and book.least[pl.agent] > 0
+            left = book.week_paid[pl.agent][week] - group.paid
+            removable = not owed or left >= book.least[pl.agent]
+        if removable:
+            working[at] -= 1
+            if book is not None and pl.agent is not None:
+                book.drop(pl.agent, pl.group)
+        else:
+            kept.append(pl)
+    return kept
 
 
 def _top_up(problem: Problem, book: _Agents, working: np.ndarray, target: np.ndarray,

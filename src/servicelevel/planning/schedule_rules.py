@@ -274,13 +274,13 @@ class AgentsPerInterval(BaseModel):
         return self
 
     def bounds(self, weekday: int, minute: int) -> tuple[int, int | None, str]:
-        """(min, max, the rule that set them) for one interval."""
+        """(min, max, the rule that set the min) for one interval."""
         lo, hi, where = self.min, self.max, "agents_per_interval"
         for n, limit in enumerate(self.limits):
             if limit.applies(weekday, minute):
-                lo = limit.min if limit.min is not None else lo
+                if limit.min is not None:
+                    lo, where = limit.min, f"agents_per_interval.limits[{n}]"
                 hi = limit.max if limit.max is not None else hi
-                where = f"agents_per_interval.limits[{n}]"
         return lo, hi, where
 
 
