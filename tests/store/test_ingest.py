@@ -9,6 +9,8 @@ import pytest
 
 from servicelevel.errors import SourceFormatError, UnknownNameError
 from servicelevel.store import Store, ingest_paths
+from servicelevel.store import ingest as ingest_module
+from tests.conftest import shared_data
 from tests.store import toy_format
 
 FORMAT = toy_format.TOY_FORMAT.name
@@ -152,3 +154,71 @@ def test_a_renamed_log_is_recognised_by_its_content(store: Store, tmp_path: Path
     summary = ingest_paths(store, FORMAT, [rotated])
     assert summary.files[0].status == "unchanged"
     assert store.count("contacts") == 1
+
+
+def test_a_read_cut_into_pieces_completes_calls_open_at_a_cut(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The toy format writes open calls at every piece's end; the next piece rewrites them.
+    monkeypatch.setattr(ingest_module, "PIECE_BYTES", 16)
+    log = tmp_path / "a.log"
+    log.write_text("100|c1|ENTER\n110|c2|ENTER\n120|c1|END\nbad\n130|c2|END\n")
+    summary = ingest_paths(store, FORMAT, [log])
+    assert outcomes(store) == {"c1": "answered", "c2": "answered"}
+    assert summary.total("contacts_loaded") == 2
+    assert summary.total("rows_read") == 5
+    lines = store.connection.execute("SELECT line FROM ingest_quarantine").fetchall()
+    assert lines == [(4,)]
+    assert store.connection.execute(
+        "SELECT line_end, offset_end FROM ingest_ledger").fetchall() == [(5, log.stat().st_size)]
+
+
+def _asterisk_log(calls: int) -> str:
+    """A chronological queue_log: answered, abandoned and open calls, a login, a pause,
+    pairs of calls answered by one agent in one queue in the same second, and a
+    malformed line."""
+    events = [(1_700_000_000, "1700000000|NONE|NONE|Agent/1|AGENTLOGIN|SIP/1")]
+    t = 1_700_000_000
+    for n in range(calls):
+        t += 0 if n % 10 == 5 else 2  # calls 4 and 5 (mod 10): same second, same queue
+        key = f"{t}.{n}|{'q0' if n % 10 in (4, 5) else f'q{n % 2}'}"
+        events.append((t, f"{t}|{key}|NONE|ENTERQUEUE||0{n}|1"))
+        if n % 3 == 0:
+            events.append((t + 5, f"{t + 5}|{key}|NONE|ABANDON|1|1|5"))
+        else:
+            events.append((t + 4, f"{t + 4}|{key}|Agent/1|CONNECT|4|{t}.9|1"))
+            talk = 36 + n % 7
+            events.append((t + 4 + talk, f"{t + 4 + talk}|{key}|Agent/1|COMPLETECALLER|4|"
+                                         f"{talk}|1"))
+        if n == calls // 2:
+            events += [(t, "garbage line"), (t, f"{t}|NONE|NONE|Agent/1|PAUSE|lunch")]
+    events.append((t + 50, f"{t + 50}|{t}.x|q0|NONE|ENTERQUEUE||012|1"))  # still waiting
+    events.sort(key=lambda event: event[0])  # stable: file order within a second
+    return "".join(line + "\n" for _, line in events)
+
+
+@pytest.mark.parametrize(("name", "piece_bytes"),
+                         [("generated", 997), ("generated", 2000), ("generated", 3001),
+                          ("pbxware", 2000)])
+def test_a_queue_log_read_in_pieces_gives_the_rows_of_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, piece_bytes: int
+) -> None:
+    if name == "pbxware":
+        path = shared_data("asterisk_queue_log", "pbxware_2018", "queue_log")
+    else:
+        path = tmp_path / "queue_log"
+        path.write_text(_asterisk_log(400))
+    whole, pieces = Store.open(":memory:"), Store.open(":memory:")
+    expected = ingest_paths(whole, "asterisk-queue-log", [path])
+    monkeypatch.setattr(ingest_module, "PIECE_BYTES", piece_bytes)
+    got = ingest_paths(pieces, "asterisk-queue-log", [path])
+    for table in ("contacts", "agent_states", "ingest_quarantine"):
+        columns = "* EXCLUDE (load_id, quarantined_at)" if table == "ingest_quarantine" else "*"
+        query = f"SELECT {columns} FROM {table} ORDER BY ALL"
+        assert pieces.connection.execute(query).fetchall() == \
+            whole.connection.execute(query).fetchall(), table
+    for total in ("rows_read", "contacts_loaded", "quarantined", "excluded"):
+        assert got.total(total) == expected.total(total), total
+    assert got.total("contacts_updated") == 0  # no piece rewrote another's rows
+    assert pieces.carry("default", "asterisk-queue-log") == \
+        whole.carry("default", "asterisk-queue-log")

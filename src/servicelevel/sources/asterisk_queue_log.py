@@ -21,6 +21,7 @@ only the few member events go through Python.
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from typing import Any
 
 import duckdb
@@ -98,10 +99,12 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
         pairing = pair_calls(
             con, chunk.tenant, NAME, (*AGENT_EVENTS, *REFUSAL_EVENTS),
             latest_floor=fast.latest_enter if fast else None,
+            age_limit=not chunk.more_follows,
         )
         if fast is not None:
             con.register("fast_on_contact", fast.on_contact)
-        on_contact = _on_contact(con, with_fast=fast is not None)
+        on_contact = _on_contact(con, with_fast=fast is not None,
+                                 pending=(carry or {}).get("pending_on_contact", []))
         others = _lines_detail(con, lines.table, pairing.others, offset, sql)
     finally:
         con.close()
@@ -141,12 +144,23 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
     quarantined.sort(key=lambda line: line.line)
 
     states = AgentStates.from_carry(carry["agents"] if carry else None)
-    agent_events.sort(key=lambda event: event.ts)  # stable: file order within a time
-    states.learn_aliases(agent_events)
-    for agent_event in agent_events:
-        states.apply(agent_event)
+    # Between pieces of one read, member events wait in the carry: aliases are learnt
+    # from the whole read before any event is applied, exactly as in one piece.
+    pending = [AgentEvent(*event) for event in (carry or {}).get("pending_agent_events", [])]
+    agent_events = pending + agent_events  # the pending ones come first in the file
+    if not chunk.more_follows:
+        agent_events.sort(key=lambda event: event.ts)  # stable: file order within a time
+        states.learn_aliases(agent_events)
+        for agent_event in agent_events:
+            states.apply(agent_event)
 
     contacts = pairing.contacts
+    if chunk.more_follows and pairing.carry:
+        # Calls still open stay in the carry; the piece that ends the read writes them
+        # (completed, or still open), so no piece's rows are rewritten. Calls the
+        # compiled pass paired are never open.
+        contacts = contacts.filter(pc.invert(pc.is_in(
+            contacts["contact_id"], value_set=_open_contact_ids(pairing.carry))))
     if fast is not None:
         contacts = pa.concat_tables(
             [CONTACTS.conform(contacts), CONTACTS.conform(fast.contacts)]
@@ -159,11 +173,16 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
             [CONTACTS.conform(contacts), CONTACTS.conform(extra.filter(pc.invert(taken)))]
         )
     agent_rows = states.table(chunk.tenant, NAME)
+    if chunk.more_follows:
+        on_contact, held = _hold_back_on_contact(on_contact, pairing.carry)
     new_carry: Carry = {
         "version": CARRY_VERSION,
         "calls": pairing.carry,
         "agents": states.to_carry(),
     }
+    if chunk.more_follows:
+        new_carry["pending_agent_events"] = [astuple(event) for event in agent_events]
+        new_carry["pending_on_contact"] = held
     return ParseResult(
         tables={
             CONTACTS.name: CONTACTS.conform(contacts),
@@ -187,6 +206,45 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
     )
 
 
+def _hold_back_on_contact(
+    on_contact: pa.Table, carried: list[list[Any]]
+) -> tuple[pa.Table, list[list[Any]]]:
+    """The on-call intervals a piece may write, and those the next piece must merge.
+
+    Open intervals are left out (the carried CONNECT gives them again); so is an ended
+    one that shares agent, queue and start with a carried CONNECT: one row per agent,
+    queue and start is kept, and the next piece merges the two.
+    """
+    if on_contact["ended_at"].null_count:
+        on_contact = on_contact.filter(pc.is_valid(on_contact["ended_at"]))
+    connects = {(event[3], event[2], event[0]) for event in carried if event[4] == "CONNECT"}
+    if not connects or on_contact.num_rows == 0:
+        return on_contact, []
+    starts = np.asarray(on_contact["started_at"].cast(pa.int64()).to_numpy())
+    # Only rows starting at a carried CONNECT's instant can clash: few, near the end.
+    near = np.flatnonzero(np.isin(starts, np.array([ts for _, _, ts in connects])))
+    held_rows = []
+    keep = np.ones(on_contact.num_rows, dtype=bool)
+    rows = on_contact.take(pa.array(near, pa.int64())).to_pylist()
+    for index, row in zip(near, rows, strict=True):
+        start = int(starts[index])
+        if (row["agent_id"], row["queue"], start) in connects:
+            keep[index] = False
+            ended = row["ended_at"].timestamp()
+            held_rows.append([row["agent_id"], row["queue"], start, round(ended * 1_000_000)])
+    if keep.all():
+        return on_contact, []
+    return on_contact.filter(pa.array(keep)), held_rows
+
+
+def _open_contact_ids(carried: list[list[Any]]) -> pa.Array:
+    """contact_id of each carried stay (its ENTERQUEUE: ts, callid, queue, …)."""
+    return pa.array(
+        [f"{event[1]}|{event[2]}|{event[0]}" for event in carried if event[4] == "ENTERQUEUE"],
+        pa.string(),
+    )
+
+
 def _lines_detail(
     con: duckdb.DuckDBPyConnection, table: pa.Table, seqs: list[int], offset: int, sql: str
 ) -> list[dict[str, Any]]:
@@ -201,15 +259,27 @@ def _lines_detail(
     return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
 
-def _on_contact(con: duckdb.DuckDBPyConnection, *, with_fast: bool) -> pa.Table:
+def _on_contact(
+    con: duckdb.DuckDBPyConnection, *, with_fast: bool, pending: list[list[Any]]
+) -> pa.Table:
     """CONNECT → end of call, per agent (one interval per agent, queue and start).
 
     ``with_fast``: the registered ``fast_on_contact`` (calls paired by fast.py) joins in.
+    ``pending``: intervals an earlier piece of the read held back (agent, queue, start
+    and end µs), because a call still open shared their agent, queue and start.
     """
     fast = (
         "UNION ALL SELECT agent_id, queue, started_at, ended_at FROM fast_on_contact"
         if with_fast else ""
     )
+    if pending:
+        con.register("pending_on_contact", pa.table(
+            {name: pa.array([row[i] for row in pending], kind)
+             for i, (name, kind) in enumerate((("agent_id", pa.string()), ("queue", pa.string()),
+                                               ("started_at", pa.int64()),
+                                               ("ended_at", pa.int64())))}))
+        fast += (" UNION ALL SELECT agent_id, queue, make_timestamp(started_at), "
+                 "make_timestamp(ended_at) FROM pending_on_contact")
     return con.sql(
         f"""SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
                   started_at, max(ended_at) AS ended_at

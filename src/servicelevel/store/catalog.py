@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from servicelevel.errors import StoreError
@@ -90,6 +92,40 @@ def _create_table_sql(table: CanonicalTable) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n    {columns}\n)'
 
 
+@dataclass
+class _TableLog:
+    fresh: bool | None = None  # the store held no rows of the scope before the load
+    hashes: list[npt.NDArray[np.uint64]] = field(default_factory=list)  # sorted, per batch
+
+    def may_hold(self, hashes: npt.NDArray[np.uint64]) -> bool:
+        """Whether a key of these (sorted) hashes may have been written by the load."""
+        for earlier in self.hashes:
+            at = np.searchsorted(earlier, hashes).clip(max=len(earlier) - 1)
+            if np.any(earlier[at] == hashes):
+                return True
+        return False
+
+    def add(self, hashes: npt.NDArray[np.uint64]) -> None:
+        if len(hashes):
+            self.hashes.append(hashes)
+
+
+@dataclass
+class AppendLog:
+    """What one load wrote, per table and scope (tenant and source), by key hash.
+
+    It lets the batches of one load append without looking the store up again: a batch
+    goes through the full merge only when the store held rows of its scope before the
+    load, or when a key hash of it was already written by the load.
+    """
+
+    tables: dict[tuple[str, tuple[tuple[Any, ...], ...]], _TableLog] = field(
+        default_factory=dict)
+
+    def table(self, name: str, scope: tuple[tuple[Any, ...], ...]) -> _TableLog:
+        return self.tables.setdefault((name, scope), _TableLog())
+
+
 class Store:
     """A DuckDB file with the canonical tables. Open with ``Store.open(path)``."""
 
@@ -148,8 +184,14 @@ class Store:
         finally:
             self._in_transaction = False
 
-    def upsert(self, table_name: str, rows: pa.Table) -> UpsertCounts:
-        """Write ``rows`` into a canonical table, replacing rows with the same key."""
+    def upsert(self, table_name: str, rows: pa.Table,
+               appended: AppendLog | None = None) -> UpsertCounts:
+        """Write ``rows`` into a canonical table, replacing rows with the same key.
+
+        ``appended``: the load's record of what it appended. When the store held no rows
+        of the batch's tenant and source before the load, every batch of the load whose
+        keys the load has not written yet is a plain append (pieces of one large read).
+        """
         table = CANONICAL_TABLES[table_name]
         batch = table.conform(rows)
         if batch.num_rows == 0:
@@ -157,58 +199,96 @@ class Store:
         con = self.connection
         con.register("_batch_arrow", batch)
         try:
-            key_match = " AND ".join(f'b."{k}" = t."{k}"' for k in table.key)
-            keys = ", ".join(f'"{k}"' for k in table.key)
-            duplicate = con.execute(
-                f"SELECT {keys}, count(*) FROM _batch_arrow GROUP BY ALL HAVING count(*) > 1 "
-                "LIMIT 1"
-            ).fetchone()
-            if duplicate is not None:
-                raise StoreError(
-                    f"{table_name}: the batch holds the key {duplicate[:-1]} "
-                    f"{duplicate[-1]} times; an adapter must emit each key once"
-                )
-            if not self._holds_rows_like(table_name, batch):
-                # Nothing of this tenant and source yet: a plain append, the common first load.
+            hashes = self._checked_key_hashes(table)
+            scope = self._scope(batch)
+            log = appended.table(table_name, scope) if appended else None
+            if log is not None and log.fresh is None:
+                log.fresh = not self._holds_rows_like(table_name, scope)
+            fresh = log.fresh if log is not None else not self._holds_rows_like(
+                table_name, scope)
+            if fresh and (log is None or not log.may_hold(hashes)):
+                # Nothing of these keys yet: a plain append, the common first load.
                 con.execute(f'INSERT INTO "{table_name}" SELECT * FROM _batch_arrow')
-                return UpsertCounts(inserted=batch.num_rows, updated=0, unchanged=0)
-            same_values = " AND ".join(
-                f'b."{f.name}" IS NOT DISTINCT FROM t."{f.name}"' for f in table.schema
-            )
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _batch AS "
-                f"SELECT b.*, EXISTS (SELECT 1 FROM \"{table_name}\" t WHERE {key_match}) "
-                f"AS _present, EXISTS (SELECT 1 FROM \"{table_name}\" t WHERE {key_match} "
-                f"AND {same_values}) AS _same FROM _batch_arrow b"
-            )
-            present, same = con.execute(
-                "SELECT count(*) FILTER (_present), count(*) FILTER (_same) FROM _batch"
-            ).fetchone() or (0, 0)
-            if present:
-                con.execute(
-                    f'DELETE FROM "{table_name}" t USING _batch b '
-                    f"WHERE {key_match} AND b._present AND NOT b._same"
-                )
-            columns = ", ".join(f'"{f.name}"' for f in table.schema)
-            con.execute(
-                f'INSERT INTO "{table_name}" ({columns}) '
-                f"SELECT {columns} FROM _batch WHERE NOT _same"
-            )
-            con.execute("DROP TABLE _batch")
+                present = same = 0
+            else:
+                present, same = self._merge(table)
+            if log is not None:
+                log.add(hashes)
         finally:
             con.unregister("_batch_arrow")
         return UpsertCounts(
-            inserted=batch.num_rows - int(present),
-            updated=int(present) - int(same),
-            unchanged=int(same),
+            inserted=batch.num_rows - present, updated=present - same, unchanged=same
         )
 
-    def _holds_rows_like(self, table_name: str, batch: pa.Table) -> bool:
-        """Whether the table already has rows of the batch's tenants (and sources)."""
+    def _scope(self, batch: pa.Table) -> tuple[tuple[Any, ...], ...]:
+        """The batch's distinct (tenant, source) pairs (or tenants, for tables without)."""
         scope = [c for c in ("tenant", "source") if c in batch.column_names]
-        pairs = self.connection.execute(
-            f"SELECT DISTINCT {', '.join(scope)} FROM _batch_arrow"
+        rows = self.connection.execute(
+            f"SELECT DISTINCT {', '.join(scope)} FROM _batch_arrow ORDER BY ALL"
         ).fetchall()
+        return tuple(tuple(row) for row in rows)
+
+    def _checked_key_hashes(self, table: CanonicalTable) -> npt.NDArray[np.uint64]:
+        """The sorted 64-bit key hashes of the batch (registered as ``_batch_arrow``);
+        a batch that holds a key twice is refused.
+
+        Only keys whose hash repeats are compared exactly, so the common case (no
+        repeat) never groups the key strings.
+        """
+        keys = ", ".join(f'"{k}"' for k in table.key)
+        hashes = self.connection.execute(
+            f"SELECT hash({keys}) AS h FROM _batch_arrow").fetchnumpy()["h"]
+        ordered = np.sort(np.asarray(hashes, dtype=np.uint64))
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        if repeated.size == 0:
+            return ordered
+        duplicates = self.connection.execute(
+            f"SELECT {keys}, count(*) FROM _batch_arrow "
+            f"WHERE hash({keys}) IN (SELECT unnest(?::UBIGINT[])) "
+            "GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
+            [[int(h) for h in repeated]],
+        ).fetchall()
+        if duplicates:
+            duplicate = duplicates[0]
+            raise StoreError(
+                f"{table.name}: the batch holds the key {duplicate[:-1]} "
+                f"{duplicate[-1]} times; an adapter must emit each key once"
+            )
+        return ordered
+
+    def _merge(self, table: CanonicalTable) -> tuple[int, int]:
+        """Replace changed rows and add new ones; (keys present, rows identical)."""
+        con = self.connection
+        name = table.name
+        key_match = " AND ".join(f'b."{k}" = t."{k}"' for k in table.key)
+        same_values = " AND ".join(
+            f'b."{f.name}" IS NOT DISTINCT FROM t."{f.name}"' for f in table.schema
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _batch AS "
+            f"SELECT b.*, EXISTS (SELECT 1 FROM \"{name}\" t WHERE {key_match}) "
+            f"AS _present, EXISTS (SELECT 1 FROM \"{name}\" t WHERE {key_match} "
+            f"AND {same_values}) AS _same FROM _batch_arrow b"
+        )
+        present, same = con.execute(
+            "SELECT count(*) FILTER (_present), count(*) FILTER (_same) FROM _batch"
+        ).fetchone() or (0, 0)
+        if present:
+            con.execute(
+                f'DELETE FROM "{name}" t USING _batch b '
+                f"WHERE {key_match} AND b._present AND NOT b._same"
+            )
+        columns = ", ".join(f'"{f.name}"' for f in table.schema)
+        con.execute(
+            f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM _batch WHERE NOT _same'
+        )
+        con.execute("DROP TABLE _batch")
+        return int(present), int(same)
+
+    def _holds_rows_like(self, table_name: str, pairs: tuple[tuple[Any, ...], ...]) -> bool:
+        """Whether the table already has rows of these tenants (and sources)."""
+        table = CANONICAL_TABLES[table_name]
+        scope = [c for c in ("tenant", "source") if c in table.schema.names]
         for pair in pairs:
             where = " AND ".join(f'"{c}" = ?' for c in scope)
             found = self.connection.execute(

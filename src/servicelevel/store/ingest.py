@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,9 +30,11 @@ from servicelevel.errors import SourceFormatError
 from servicelevel.model.tables import CONTACTS
 from servicelevel.model.time import zone
 from servicelevel.sources import SourceChunk, SourceFormat, get_format
-from servicelevel.store.catalog import Store
+from servicelevel.store.catalog import AppendLog, Store
 
 _HEAD_BYTES = 4096
+#: A larger read of an append-only log is parsed and stored in pieces of about this size.
+PIECE_BYTES = 48 * 2**20
 
 #: Called as (path, step, files_done, files_total) while a load runs.
 ProgressCallback = Callable[[str, str, int, int], None]
@@ -154,6 +158,7 @@ def ingest_paths(
     summary = IngestSummary(format=format_name, tenant=tenant, load_id=uuid.uuid4().hex)
     # Read every file before the transaction: a missing file fails the load before it starts.
     contents = [(str(p), read_file_bytes(Path(p))) for p in paths]
+    appended = AppendLog()
     with store.transaction():
         carry = store.carry(tenant, format_name)
         for index, (path, data) in enumerate(contents):
@@ -161,7 +166,7 @@ def ingest_paths(
                 progress(path, "reading", index, len(contents))
             file_summary, carry = _ingest_one(
                 store, source_format, path, data, tenant, tzinfo, tz, options or {}, carry,
-                summary.load_id,
+                summary.load_id, appended,
             )
             summary.files.append(file_summary)
             if progress:
@@ -182,6 +187,7 @@ def _ingest_one(
     options: dict[str, Any],
     carry: dict[str, Any] | None,
     load_id: str,
+    appended: AppendLog,
 ) -> tuple[FileSummary, dict[str, Any] | None]:
     end = _complete_lines_end(data) if source_format.append_only else len(data)
     head = _sha256(data[: min(_HEAD_BYTES, end)])
@@ -206,29 +212,31 @@ def _ingest_one(
             start, first_line, status = latest.offset_end, latest.line_end + 1, "grown"
         else:
             status = "changed"
-    chunk = SourceChunk(
-        path=path,
-        data=bytes(view[start:end]),
-        first_line=first_line,
-        tenant=tenant,
-        tz=tzinfo,
-        options=options,
-    )
-    result = source_format.parse(chunk, carry if source_format.append_only else None)
-    file_summary = FileSummary(
-        path, status, rows_read=result.rows_read, excluded=result.excluded,
-        quarantined=len(result.quarantined),
-    )
-    for table_name, rows in result.tables.items():
-        counts = store.upsert(table_name, rows)
-        if table_name == CONTACTS.name:
-            file_summary.contacts_loaded = counts.inserted
-            file_summary.contacts_updated = counts.updated
-            file_summary.already_present = counts.unchanged
-        else:
-            file_summary.other_rows[table_name] = counts.inserted + counts.updated
-    _quarantine(store, load_id, tenant, source_format.name, path, result.quarantined)
-    line_end = first_line - 1 + chunk.data.count(b"\n")
+    file_summary = FileSummary(path, status)
+    pieces = _pieces(data, start, end) if source_format.append_only else [(start, end)]
+    quarantined: list[Any] = []
+    line = first_line
+    with _Writer(store, file_summary, appended) as writer:
+        for index, (piece_start, piece_end) in enumerate(pieces):
+            chunk = SourceChunk(
+                path=path,
+                data=bytes(view[piece_start:piece_end]),
+                first_line=line,
+                tenant=tenant,
+                tz=tzinfo,
+                options=options,
+                more_follows=index < len(pieces) - 1,
+            )
+            result = source_format.parse(chunk, carry if source_format.append_only else None)
+            carry = result.carry if source_format.append_only else carry
+            line += chunk.data.count(b"\n")
+            file_summary.rows_read += result.rows_read
+            file_summary.excluded += result.excluded
+            file_summary.quarantined += len(result.quarantined)
+            quarantined.extend(result.quarantined)
+            writer.write(result.tables)
+    _quarantine(store, load_id, tenant, source_format.name, path, quarantined)
+    line_end = line - 1
     if not source_format.append_only and end and not data.endswith(b"\n"):
         line_end += 1
     store.connection.execute(
@@ -239,11 +247,80 @@ def _ingest_one(
         """,
         [
             load_id, tenant, source_format.name, path, start, end, line_end, head, whole,
-            tz_name, result.rows_read, file_summary.contacts_loaded,
-            len(result.quarantined), result.excluded,
+            tz_name, file_summary.rows_read, file_summary.contacts_loaded,
+            file_summary.quarantined, file_summary.excluded,
         ],
     )
-    return file_summary, result.carry if source_format.append_only else carry
+    return file_summary, carry
+
+
+def _pieces(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """``data[start:end]`` (complete lines) cut at newlines into pieces of about
+    ``PIECE_BYTES``, so that storing one piece overlaps reading the next."""
+    pieces = []
+    while end - start > PIECE_BYTES:
+        cut = data.rfind(b"\n", start, start + PIECE_BYTES) + 1
+        if cut <= start:  # one line longer than a piece: it stays whole
+            cut = data.find(b"\n", start + PIECE_BYTES) + 1 or end
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
+class _Writer:
+    """Stores the pieces of a read on a second thread while the next piece is parsed.
+
+    DuckDB releases the GIL while it inserts, and the compiled parse releases it too, so
+    on two cores the two overlap. One piece waits at most: memory stays bounded. The store
+    connection is only used by this thread until the writer is closed.
+    """
+
+    def __init__(self, store: Store, summary: FileSummary, appended: AppendLog) -> None:
+        self._store, self._summary, self._appended = store, summary, appended
+        self._queue: queue.Queue[dict[str, pa.Table] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="slm-store-writer",
+                                        daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def write(self, tables: dict[str, pa.Table]) -> None:
+        self._raise()
+        self._queue.put(tables)
+
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_type is None:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (tables := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the main thread stops at its next write
+            try:
+                self._store_piece(tables)
+            except BaseException as error:  # re-raised on the main thread
+                self._error = error
+
+    def _store_piece(self, tables: dict[str, pa.Table]) -> None:
+        for table_name, rows in tables.items():
+            counts = self._store.upsert(table_name, rows, self._appended)
+            if table_name == CONTACTS.name:
+                self._summary.contacts_loaded += counts.inserted
+                self._summary.contacts_updated += counts.updated
+                self._summary.already_present += counts.unchanged
+            else:
+                self._summary.other_rows[table_name] = (
+                    self._summary.other_rows.get(table_name, 0)
+                    + counts.inserted + counts.updated)
 
 
 def _quarantine(

@@ -163,13 +163,14 @@ def carried_table(carry_events: list[list[Any]]) -> pa.Table:
 
 def pair_calls(
     con: duckdb.DuckDBPyConnection, tenant: str, source: str, wanted: tuple[str, ...],
-    *, latest_floor: int | None = None,
+    *, latest_floor: int | None = None, age_limit: bool = True,
 ) -> Pairing:
     """Pair the registered ``events`` (+ ``carried``) into contacts.
 
     ``wanted``: the non-call events to hand back in ``Pairing.others`` (with bad lines).
     ``latest_floor``: the latest ENTERQUEUE (µs) of calls paired elsewhere in the chunk
-    (fast.py), which the age limit of carried calls counts from too.
+    (fast.py), which the age limit of carried calls counts from too. Without
+    ``age_limit`` every open stay is carried (between pieces of one read).
     """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE grouped AS "
@@ -217,13 +218,16 @@ def pair_calls(
             "SELECT callid, queue, enter, ex, fin, false AS superseded FROM simple"
         )
     contacts = con.sql(_CONTACTS, params={"tenant": tenant, "source": source}).to_arrow_table()
-    carry = _open_events(con, latest_floor)
+    carry = _open_events(con, latest_floor, age_limit=age_limit)
     return Pairing(contacts, carry, orphans, [int(row[0]) for row in own])
 
 
-def _open_events(con: duckdb.DuckDBPyConnection, latest_floor: int | None) -> list[list[Any]]:
+def _open_events(
+    con: duckdb.DuckDBPyConnection, latest_floor: int | None, *, age_limit: bool = True
+) -> list[list[Any]]:
     """ENTERQUEUE (+ CONNECT) of stays still open, recent enough to be carried on."""
     floor = "NULL::BIGINT" if latest_floor is None else str(int(latest_floor))
+    max_age = CARRY_MAX_AGE_US if age_limit else 2**62
     rows = con.execute(
         f"""
         WITH open AS (
@@ -234,10 +238,10 @@ def _open_events(con: duckdb.DuckDBPyConnection, latest_floor: int | None) -> li
         SELECT * FROM (
             SELECT enter.ts, callid, queue, 'NONE', 'ENTERQUEUE', enter.caller,
                    NULL::DOUBLE, NULL::DOUBLE, 0 AS part
-            FROM open, latest WHERE enter.ts >= latest.ts - {CARRY_MAX_AGE_US}
+            FROM open, latest WHERE enter.ts >= latest.ts - {max_age}
             UNION ALL
             SELECT ex.ts, callid, queue, ex.agent, ex.event, NULL, ex.wait, ex.ring, 1 AS part
-            FROM open, latest WHERE ex IS NOT NULL AND enter.ts >= latest.ts - {CARRY_MAX_AGE_US}
+            FROM open, latest WHERE ex IS NOT NULL AND enter.ts >= latest.ts - {max_age}
         ) ORDER BY 1, 9
         """
     ).fetchall()
