@@ -370,7 +370,8 @@ def build_schedule(
     built.hint(first)
     built.model.add(sum(built.u) <= under)
     built.model.minimize(built.cost + sum(built.o))
-    remaining = max(limit - (time.perf_counter() - began), 1.0)
+    # Keep a little of the limit for dealing out the shifts afterwards.
+    remaining = max(limit - (time.perf_counter() - began) - min(1.0, 0.02 * limit), 0.5)
     solver = _solver(workers, remaining)
     code = _solve(solver, built.model, "cost", on_solution)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
