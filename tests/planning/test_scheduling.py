@@ -326,8 +326,9 @@ def test_break_patterns_are_exactly_the_valid_placements(
 def test_every_scheduled_shift_keeps_its_break_rules(
         case: tuple[int, list[BreakRule], Spacing], shape: list[int]) -> None:
     length, breaks, spacing = case
-    if not break_patterns(length, breaks, spacing):
-        return
+    if any(b.latest + b.length > length for b in breaks) or not break_patterns(
+            length, breaks, spacing):
+        return  # refused when the rules load (tested below)
     rules = ScheduleRules.model_validate({"time_limit_seconds": 2, "templates": [{
         "name": "t", "starts": ["08:00", "09:00", "10:00"], "length": length,
         "breaks": [b.model_dump() for b in breaks], "spacing": spacing.model_dump()}]})

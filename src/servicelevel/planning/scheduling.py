@@ -358,15 +358,19 @@ def build_schedule(
     code = _solve(solver, built.model, "under_staffing", on_solution)
     if code == cp_model.INFEASIBLE:
         raise InputError(_diagnose(problem, workers, limit))
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        first = built.placements(solver)
+        under = round(solver.objective_value)
+    elif _keeps_floors(problem, greedy):  # no solution in time: the greedy one stands
+        first = greedy
+        under = make_schedule(problem, greedy, status="", gap=0.0).under_staffing
+    else:
         raise InputError(f"schedule: no schedule found within {limit:g} s "
                          f"({solver.status_name()}); raise time_limit_seconds")
-    under = round(solver.objective_value)
-    under_bound = round(np.ceil(solver.best_objective_bound - 1e-6))
+    under_bound = max(min(round(np.ceil(solver.best_objective_bound - 1e-6)), under), 0)
     gaps = {"under_staffing": _gap(under, under_bound)}
     proven = code == cp_model.OPTIMAL
     # Pass 2: hold under-staffing, least cost then over-staffing.
-    first = built.placements(solver)
     built.hint(first)
     built.model.add(sum(built.u) <= under)
     built.model.minimize(built.cost + sum(built.o))
@@ -387,6 +391,31 @@ def build_schedule(
     return make_schedule(problem, placements, status=status, gap=0.0 if proven else gap,
                          solve_seconds=time.perf_counter() - began,
                          under_staffing_bound=under_bound, gaps=gaps)
+
+
+def _keeps_floors(problem: Problem, placements: list[Placement]) -> bool:
+    """Whether ``placements`` meet every per-interval minimum and weekly minimum hours (the
+    greedy schedule keeps every other rule by construction)."""
+    working = np.zeros(len(problem.times), dtype=np.int64)
+    paid: dict[tuple[int, int], int] = {}
+    for pl in placements:
+        group = problem.groups[pl.group]
+        for k, pos in enumerate(group.covers):
+            if pos >= 0 and not group.off[pl.pattern, k]:
+                working[pos] += 1
+        if pl.agent is not None:
+            key = (pl.agent, problem.week_of(group.day))
+            paid[key] = paid.get(key, 0) + group.paid
+    if np.any(working < np.array(problem.low)):
+        return False
+    for a, agent in enumerate(problem.agents):
+        if not agent.min_hours_per_week:
+            continue
+        least = hours_in_intervals(agent.min_hours_per_week, problem.step, up=True)
+        if any(full and paid.get((a, w), 0) < least
+               for w, full in enumerate(problem.full_weeks)):
+            return False
+    return True
 
 
 def _solver(workers: int, seconds: float) -> cp_model.CpSolver:
