@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -202,14 +204,19 @@ def schedule_command(
     parsed_rules, table = _rules(rules), _plan(plan, column)
     limit = parsed_rules.time_limit_seconds if time_limit is None else time_limit
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True,
-                  disable=not err_console.is_terminal) as progress:
-        task = progress.add_task(f"solving (up to {limit:g} s)", total=None)
-        result = build_schedule(
-            table, parsed_rules, workers=workers, time_limit=time_limit,
-            on_solution=lambda phase, obj, bound: progress.update(
-                task, description=f"solving {phase}: {obj:g} (bound {bound:g})"),
-        )
+                  TimeElapsedColumn(), TextColumn(f"of {limit:g} s"), console=err_console,
+                  transient=True, disable=not err_console.is_terminal) as progress:
+        task = progress.add_task("solving", total=limit)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(
+                build_schedule, table, parsed_rules, workers=workers, time_limit=time_limit,
+                on_solution=lambda phase, obj, bound: progress.update(
+                    task, description=f"{phase.replace('_', '-')}: {obj:g} (bound {bound:g})"))
+            began = time.monotonic()
+            while not future.done():
+                progress.update(task, completed=min(time.monotonic() - began, limit))
+                time.sleep(0.2)
+            result = future.result()
     stored = None
     if db is not None:
         stored = _store(result, parsed_rules, db, tenant or "default", queue, tz)
