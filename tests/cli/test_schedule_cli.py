@@ -206,3 +206,20 @@ def test_the_example_rules_schedule_the_example_week(tmp_path: Path) -> None:
     assert data["status"] in ("OPTIMAL", "FEASIBLE")
     assert data["under_staffing"] >= data["under_staffing_bound"]
     assert {s["start"][:10] for s in data["shifts"]} <= {f"2026-03-0{d}" for d in range(2, 8)}
+
+
+def test_a_plan_of_several_queues_is_scheduled_one_queue_at_a_time(tmp_path: Path) -> None:
+    times = pd.date_range("2026-01-05 08:00", periods=16, freq="30min")
+    plan = tmp_path / "plan.csv"
+    pd.concat([pd.DataFrame({"interval_start": times, "queue": q, "required_agents": n})
+               for q, n in (("sales", 1), ("support", 2))]).to_csv(plan, index=False)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.replace("max_agents: 2\n", ""), encoding="utf-8")
+    args = ["schedule", "--plan", str(plan), "--rules", str(rules), "--format", "json"]
+    runner = CliRunner()
+    both = runner.invoke(get_app(), args)
+    assert isinstance(both.exception, InputError)
+    assert "holds the queues sales, support" in str(both.exception)
+    support = runner.invoke(get_app(), [*args, "--queue", "support"])
+    assert support.exit_code == 0, support.output
+    assert len(json.loads(support.output)["shifts"]) == 3  # 2 working while one breaks

@@ -41,9 +41,10 @@ def _rules(path: Path) -> ScheduleRules:
         raise InputError(f"{path}: {problems}") from None
 
 
-def _plan(path: Path, column: str) -> pd.DataFrame:
+def _plan(path: Path, column: str, queue: str | None) -> pd.DataFrame:
     """The plan as ``interval_start``, ``required_agents`` (taken from ``column``) and extras;
-    a CSV, or JSON records such as ``slm plan --json`` prints."""
+    a CSV, or JSON records such as ``slm plan --json`` prints. A plan of several queues (a
+    ``queue`` column, as ``slm forecast --plan-out`` writes) is cut to ``queue``."""
     try:
         if path.suffix.lower() == ".json":
             table = pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
@@ -56,6 +57,16 @@ def _plan(path: Path, column: str) -> pd.DataFrame:
                 "pass --column scheduled_agents)" if "scheduled_agents" in table.columns else "")
         raise InputError(f"--plan: {path} has no column {column!r}{hint}; "
                          f"its columns are {', '.join(map(str, table.columns))}")
+    if "queue" in table.columns:
+        queues = sorted(table["queue"].dropna().astype(str).unique())
+        if queue is not None:
+            table = table[table["queue"].astype(str) == queue]
+            if table.empty:
+                raise InputError(f"--queue: {path} has no rows for queue {queue!r}; "
+                                 f"its queues are {', '.join(queues)}")
+        elif len(queues) > 1:
+            raise InputError(f"--plan: {path} holds the queues {', '.join(queues)}; "
+                             "schedule one at a time with --queue")
     if column != "required_agents":
         table = table.drop(columns=["required_agents"], errors="ignore").rename(
             columns={column: "required_agents"})
@@ -187,7 +198,8 @@ def schedule_command(
     ] = None,
     tenant: TenantOption = None,
     queue: Annotated[str | None, typer.Option(
-        "--queue", help="Queue the agents are planned on (stored rows).")] = None,
+        "--queue", help="The plan's queue to schedule, and the queue of the stored rows.")
+    ] = None,
     tz: TzOption = None,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", help="Seconds to solve [default: the rules' time_limit_seconds].")
@@ -201,7 +213,7 @@ def schedule_command(
         raise InputError(f"--format: {output!r} is not one of {', '.join(FORMATS)}")
     if (time_limit is not None and time_limit <= 0) or workers < 1:
         raise InputError("--time-limit and --workers: must be above 0")
-    parsed_rules, table = _rules(rules), _plan(plan, column)
+    parsed_rules, table = _rules(rules), _plan(plan, column, queue)
     limit = parsed_rules.time_limit_seconds if time_limit is None else time_limit
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TimeElapsedColumn(), TextColumn(f"of {limit:g} s"), console=err_console,
