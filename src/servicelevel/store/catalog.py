@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from servicelevel.errors import StoreError
 from servicelevel.model.tables import CANONICAL_TABLES, CanonicalTable
@@ -92,22 +93,37 @@ def _create_table_sql(table: CanonicalTable) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n    {columns}\n)'
 
 
+def _scope(batch: pa.Table) -> tuple[tuple[Any, ...], ...]:
+    """The batch's distinct (tenant, source) pairs (tenants, for tables without a source).
+
+    A constant column is told by its minimum and maximum, without hashing its values.
+    """
+    names = [c for c in ("tenant", "source") if c in batch.column_names]
+    bounds = [pc.min_max(batch.column(name)).as_py() for name in names]
+    if all(b["min"] == b["max"] for b in bounds):
+        return ((*(b["min"] for b in bounds),),)
+    pairs = batch.group_by(names).aggregate([]).sort_by([(n, "ascending") for n in names])
+    return tuple(zip(*(pairs.column(n).to_pylist() for n in names), strict=True))
+
+
 @dataclass
 class _TableLog:
     fresh: bool | None = None  # the store held no rows of the scope before the load
-    hashes: list[npt.NDArray[np.uint64]] = field(default_factory=list)  # sorted, per batch
+    hashes: npt.NDArray[np.uint64] = field(
+        default_factory=lambda: np.empty(0, dtype=np.uint64))  # sorted
 
     def may_hold(self, hashes: npt.NDArray[np.uint64]) -> bool:
-        """Whether a key of these (sorted) hashes may have been written by the load."""
-        for earlier in self.hashes:
-            at = np.searchsorted(earlier, hashes).clip(max=len(earlier) - 1)
-            if np.any(earlier[at] == hashes):
-                return True
-        return False
+        """Whether a key of these hashes may have been written by the load."""
+        if not len(self.hashes):
+            return False
+        at = np.searchsorted(self.hashes, hashes).clip(max=len(self.hashes) - 1)
+        return bool(np.any(self.hashes[at] == hashes))
 
     def add(self, hashes: npt.NDArray[np.uint64]) -> None:
-        if len(hashes):
-            self.hashes.append(hashes)
+        """Note these (sorted) hashes; two sorted runs merge in linear time."""
+        merged = np.concatenate([self.hashes, hashes])
+        merged.sort(kind="stable")
+        self.hashes = merged
 
 
 @dataclass
@@ -199,9 +215,12 @@ class Store:
         con = self.connection
         con.register("_batch_arrow", batch)
         try:
-            hashes = self._checked_key_hashes(table)
-            scope = self._scope(batch)
-            log = appended.table(table_name, scope) if appended else None
+            scope = _scope(batch)
+            # Within one scope the key columns that name it are constant: hash the rest.
+            hashed = [k for k in table.key if k not in ("tenant", "source")] \
+                if len(scope) == 1 else list(table.key)
+            hashes = self._checked_key_hashes(table, hashed)
+            log = appended.table(table_name, scope) if appended and len(scope) == 1 else None
             if log is not None and log.fresh is None:
                 log.fresh = not self._holds_rows_like(table_name, scope)
             fresh = log.fresh if log is not None else not self._holds_rows_like(
@@ -220,31 +239,43 @@ class Store:
             inserted=batch.num_rows - present, updated=present - same, unchanged=same
         )
 
-    def _scope(self, batch: pa.Table) -> tuple[tuple[Any, ...], ...]:
-        """The batch's distinct (tenant, source) pairs (or tenants, for tables without)."""
-        scope = [c for c in ("tenant", "source") if c in batch.column_names]
-        rows = self.connection.execute(
-            f"SELECT DISTINCT {', '.join(scope)} FROM _batch_arrow ORDER BY ALL"
-        ).fetchall()
-        return tuple(tuple(row) for row in rows)
+    def shares_keys(self, table_name: str, first: pa.Table, second: pa.Table) -> bool:
+        """Whether two batches of a canonical table hold a key in common."""
+        if first.num_rows == 0 or second.num_rows == 0:
+            return False
+        keys = ", ".join(f'"{k}"' for k in CANONICAL_TABLES[table_name].key)
+        con = self.connection
+        con.register("_first_arrow", first)
+        con.register("_second_arrow", second)
+        try:
+            rows = con.execute(
+                f"SELECT EXISTS (SELECT 1 FROM _first_arrow SEMI JOIN _second_arrow "
+                f"USING ({keys}))").fetchall()
+        finally:
+            con.unregister("_first_arrow")
+            con.unregister("_second_arrow")
+        return bool(rows[0][0])
 
-    def _checked_key_hashes(self, table: CanonicalTable) -> npt.NDArray[np.uint64]:
-        """The sorted 64-bit key hashes of the batch (registered as ``_batch_arrow``);
-        a batch that holds a key twice is refused.
+    def _checked_key_hashes(
+        self, table: CanonicalTable, hashed: list[str]
+    ) -> npt.NDArray[np.uint64]:
+        """The sorted 64-bit hashes of the ``hashed`` key columns of the batch (registered
+        as ``_batch_arrow``); a batch that holds a key twice is refused.
 
         Only keys whose hash repeats are compared exactly, so the common case (no
         repeat) never groups the key strings.
         """
-        keys = ", ".join(f'"{k}"' for k in table.key)
+        columns = ", ".join(f'"{k}"' for k in hashed)
         hashes = self.connection.execute(
-            f"SELECT hash({keys}) AS h FROM _batch_arrow").fetchnumpy()["h"]
+            f"SELECT hash({columns}) AS h FROM _batch_arrow").fetchnumpy()["h"]
         ordered = np.sort(np.asarray(hashes, dtype=np.uint64))
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         if repeated.size == 0:
             return ordered
+        keys = ", ".join(f'"{k}"' for k in table.key)
         duplicates = self.connection.execute(
             f"SELECT {keys}, count(*) FROM _batch_arrow "
-            f"WHERE hash({keys}) IN (SELECT unnest(?::UBIGINT[])) "
+            f"WHERE hash({columns}) IN (SELECT unnest(?::UBIGINT[])) "
             "GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
             [[int(h) for h in repeated]],
         ).fetchall()

@@ -27,7 +27,7 @@ from typing import Any
 import pyarrow as pa
 
 from servicelevel.errors import SourceFormatError
-from servicelevel.model.tables import CONTACTS
+from servicelevel.model.tables import CANONICAL_TABLES, CONTACTS
 from servicelevel.model.time import zone
 from servicelevel.sources import SourceChunk, SourceFormat, get_format
 from servicelevel.store.catalog import AppendLog, Store
@@ -35,6 +35,8 @@ from servicelevel.store.catalog import AppendLog, Store
 _HEAD_BYTES = 4096
 #: A larger read of an append-only log is parsed and stored in pieces of about this size.
 PIECE_BYTES = 48 * 2**20
+#: DuckDB's rows per row group.
+_ROW_GROUP_ROWS = 122_880
 
 #: Called as (path, step, files_done, files_total) while a load runs.
 ProgressCallback = Callable[[str, str, int, int], None]
@@ -279,6 +281,7 @@ class _Writer:
     def __init__(self, store: Store, summary: FileSummary, appended: AppendLog) -> None:
         self._store, self._summary, self._appended = store, summary, appended
         self._queue: queue.Queue[dict[str, pa.Table] | None] = queue.Queue(maxsize=1)
+        self._held: dict[str, pa.Table] = {}
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="slm-store-writer",
                                         daemon=True)
@@ -296,6 +299,7 @@ class _Writer:
         self._thread.join()
         if exc_type is None:
             self._raise()
+            self._store_rows({name: rows.combine_chunks() for name, rows in self._held.items()})
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -306,11 +310,31 @@ class _Writer:
             if self._error is not None:
                 continue  # drain: the main thread stops at its next write
             try:
-                self._store_piece(tables)
+                self._store_rows(self._whole_row_groups(tables))
             except BaseException as error:  # re-raised on the main thread
                 self._error = error
 
-    def _store_piece(self, tables: dict[str, pa.Table]) -> None:
+    def _whole_row_groups(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+        """The rows that fill whole row groups, in one chunk; the rest waits.
+
+        A part-filled row group per piece (or per Arrow chunk, which DuckDB appends in
+        parallel) would be rewritten when the store checkpoints.
+        """
+        ready = {}
+        for name, rows in tables.items():
+            rows = CANONICAL_TABLES[name].conform(rows)
+            held = self._held.pop(name, None)
+            if held is not None and self._store.shares_keys(name, held, rows):
+                # The format rewrote rows of the last piece: those go in first, alone.
+                self._store_rows({name: held.combine_chunks()})
+                held = None
+            rows = rows if held is None else pa.concat_tables([held, rows])
+            whole = rows.num_rows - rows.num_rows % _ROW_GROUP_ROWS
+            ready[name] = rows.slice(0, whole).combine_chunks()
+            self._held[name] = rows.slice(whole)
+        return ready
+
+    def _store_rows(self, tables: dict[str, pa.Table]) -> None:
         for table_name, rows in tables.items():
             counts = self._store.upsert(table_name, rows, self._appended)
             if table_name == CONTACTS.name:
