@@ -3,9 +3,12 @@
 Pure (no I/O). It is the baseline the CP-SAT schedule is measured against, and the first
 solution CP-SAT is given as a hint. Each step takes the open interval most short, tries
 every shift group working then with every break pattern, and keeps the one that covers
-most short agent-intervals per unit of cost without breaking a maximum; a named agent who
-may take it (day, rest, weekly limits, consecutive days) works it, the one with fewest
-hours first. Weekly minimum hours are not sought (CP-SAT enforces them).
+most short agent-intervals per unit of cost (a shift owed to an agent for their weekly
+minimum counts a quarter of its cost) without breaking a maximum. A named agent who may
+take it (day, rest, weekly limits, consecutive days) works it: one owed a shift first,
+then the one with fewest hours, then the least flexible. Then agents still short of their
+weekly minimum get the shifts where coverage is thinnest, and shifts nobody misses are
+dropped.
 """
 
 from __future__ import annotations
@@ -145,8 +148,10 @@ def greedy_placements(problem: Problem) -> list[Placement]:
         group = problem.groups[g]
         agent: int | None = None
         if book is not None:
+            # Owed a shift first, then fewest hours (in whole days), then least flexible.
             agent = min((a for a in takers[g] if book.can_take(a, g)),
-                        key=lambda a: (not book.owed(a, g), book.paid[a]))
+                        key=lambda a: (not book.owed(a, g), book.paid[a] // 8,
+                                       len(book.allowed[a])))
             book.take(agent, g)
         for k, pos in enumerate(group.covers):
             if pos >= 0 and not group.off[p, k]:
