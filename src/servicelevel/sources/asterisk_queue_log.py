@@ -101,9 +101,7 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
             latest_floor=fast.latest_enter if fast else None,
             age_limit=not chunk.more_follows,
         )
-        if fast is not None:
-            con.register("fast_on_contact", fast.on_contact)
-        on_contact = _on_contact(con, with_fast=fast is not None,
+        on_contact = _on_contact(con, fast=fast.on_contact if fast is not None else None,
                                  pending=(carry or {}).get("pending_on_contact", []))
         others = _lines_detail(con, lines.table, pairing.others, offset, sql)
     finally:
@@ -260,37 +258,53 @@ def _lines_detail(
 
 
 def _on_contact(
-    con: duckdb.DuckDBPyConnection, *, with_fast: bool, pending: list[list[Any]]
+    con: duckdb.DuckDBPyConnection, *, fast: pa.Table | None, pending: list[list[Any]]
 ) -> pa.Table:
     """CONNECT → end of call, per agent (one interval per agent, queue and start).
 
-    ``with_fast``: the registered ``fast_on_contact`` (calls paired by fast.py) joins in.
-    ``pending``: intervals an earlier piece of the read held back (agent, queue, start
-    and end µs), because a call still open shared their agent, queue and start.
+    ``fast``: the intervals of the calls paired by fast.py (agent_id, queue, started_at,
+    ended_at). ``pending``: intervals an earlier piece of the read held back (agent, queue,
+    start and end µs), because a call still open shared their agent, queue and start.
+    Intervals sharing agent, queue and start become one, ending at the latest end; of the
+    compiled pass's many intervals only those that share a key hash are grouped.
     """
-    fast = (
-        "UNION ALL SELECT agent_id, queue, started_at, ended_at FROM fast_on_contact"
-        if with_fast else ""
-    )
+    few = """SELECT nullif(nullif(CASE WHEN ex.event = 'CONNECT' THEN ex.agent
+                                    ELSE fin.agent END, 'NONE'), '') AS agent_id,
+                 queue, make_timestamp(ex.ts) AS started_at, make_timestamp(fin.ts) AS ended_at
+          FROM stays WHERE ex.event = 'CONNECT'"""
     if pending:
         con.register("pending_on_contact", pa.table(
             {name: pa.array([row[i] for row in pending], kind)
              for i, (name, kind) in enumerate((("agent_id", pa.string()), ("queue", pa.string()),
                                                ("started_at", pa.int64()),
                                                ("ended_at", pa.int64())))}))
-        fast += (" UNION ALL SELECT agent_id, queue, make_timestamp(started_at), "
-                 "make_timestamp(ended_at) FROM pending_on_contact")
-    return con.sql(
-        f"""SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
-                  started_at, max(ended_at) AS ended_at
-        FROM (SELECT nullif(nullif(CASE WHEN ex.event = 'CONNECT' THEN ex.agent
-                                        ELSE fin.agent END, 'NONE'), '') AS agent_id,
-                     queue, make_timestamp(ex.ts) AS started_at,
-                     make_timestamp(fin.ts) AS ended_at
-              FROM stays WHERE ex.event = 'CONNECT' {fast})
-        WHERE agent_id IS NOT NULL
-        GROUP BY agent_id, queue, started_at"""
-    ).to_arrow_table()
+        few += (" UNION ALL SELECT agent_id, queue, make_timestamp(started_at), "
+                "make_timestamp(ended_at) FROM pending_on_contact")
+    grouped = """SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
+                        started_at, max(ended_at) AS ended_at
+                 FROM ({rows}) WHERE agent_id IS NOT NULL GROUP BY agent_id, queue, started_at"""
+    if fast is None:
+        return con.sql(grouped.format(rows=few)).to_arrow_table()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE few_on_contact AS {few}")
+    con.register("fast_on_contact", fast)
+    key = "hash(agent_id, queue, started_at) AS h"
+    fast_keys = con.execute(f"SELECT {key} FROM fast_on_contact").fetchnumpy()["h"]
+    few_keys = con.execute(f"SELECT {key} FROM few_on_contact").fetchnumpy()["h"]
+    every = np.sort(np.concatenate([fast_keys, few_keys]))
+    shared = np.unique(every[1:][every[1:] == every[:-1]])
+    clash = np.isin(fast_keys, shared) if shared.size else np.zeros(len(fast_keys), bool)
+    lone = fast.filter(pa.array(~clash)) if clash.any() else fast
+    con.register("clashing_on_contact", fast.filter(pa.array(clash)))
+    merged = con.sql(grouped.format(
+        rows="SELECT * FROM few_on_contact UNION ALL SELECT * FROM clashing_on_contact"
+    )).to_arrow_table()
+    lone = pa.table({
+        "agent_id": lone["agent_id"], "queue": lone["queue"],
+        "state": constant_strings("on_contact", lone.num_rows),
+        "reason": pa.nulls(lone.num_rows, pa.string()),
+        "started_at": lone["started_at"], "ended_at": lone["ended_at"],
+    })
+    return pa.concat_tables([lone, merged.cast(lone.schema)])
 
 
 def _refusal(contact_id: str, queue: str, row: dict[str, Any], tenant: str) -> dict[str, Any]:
