@@ -367,7 +367,8 @@ def build_schedule(
     else:
         raise InputError(f"schedule: no schedule found within {limit:g} s "
                          f"({solver.status_name()}); raise time_limit_seconds")
-    under_bound = max(min(round(np.ceil(solver.best_objective_bound - 1e-6)), under), 0)
+    bound = solver.best_objective_bound
+    under_bound = max(min(round(np.ceil(bound - 1e-6)), under), 0) if np.isfinite(bound) else 0
     gaps = {"under_staffing": _gap(under, under_bound)}
     proven = code == cp_model.OPTIMAL
     # Pass 2: hold under-staffing, least cost then over-staffing.
