@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from servicelevel.cli import console, err_console
-from servicelevel.cli.options import TenantOption, TzOption
+from servicelevel.cli.options import TenantOption
 from servicelevel.errors import InputError
 from servicelevel.planning.scheduling import Schedule, ScheduleRules, build_schedule, schedule_rows
 
@@ -200,9 +200,11 @@ def schedule_command(
     queue: Annotated[str | None, typer.Option(
         "--queue", help="The plan's queue to schedule, and the queue of the stored rows.")
     ] = None,
-    tz: TzOption = None,
+    tz: Annotated[str | None, typer.Option(
+        "--tz", help="Zone of the plan's wall-clock times, for the stored rows (default UTC).")
+    ] = None,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds to solve [default: the rules' time_limit_seconds].")
+        "--time-limit", help="Seconds to solve (default: the rules' time_limit_seconds).")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", help="Solver threads.")] = 2,
     column: Annotated[str, typer.Option(
