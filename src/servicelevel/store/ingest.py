@@ -194,10 +194,9 @@ def _ingest_one(
     end = _complete_lines_end(data) if source_format.append_only else len(data)
     head = _sha256(data[: min(_HEAD_BYTES, end)])
     view = memoryview(data)
-    whole = _sha256(view[:end])
     start, first_line, status = 0, 1, "new"
     # Reads of a prefix of this content, whatever the file was called then.
-    prefix_hashes: dict[int, str] = {end: whole}
+    prefix_hashes: dict[int, str] = {}
     earlier = [
         known
         for known in _known_reads(store, tenant, source_format.name, head)
@@ -214,6 +213,9 @@ def _ingest_one(
             start, first_line, status = latest.offset_end, latest.line_end + 1, "grown"
         else:
             status = "changed"
+    # The hash of what this read covers goes in the ledger; hashlib lets go of the GIL,
+    # so it is computed while the content is parsed.
+    whole = _Hash(view[:end], prefix_hashes.get(end))
     file_summary = FileSummary(path, status)
     pieces = _pieces(data, start, end) if source_format.append_only else [(start, end)]
     quarantined: list[Any] = []
@@ -248,12 +250,33 @@ def _ingest_one(
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
-            load_id, tenant, source_format.name, path, start, end, line_end, head, whole,
+            load_id, tenant, source_format.name, path, start, end, line_end, head,
+            whole.hexdigest(),
             tz_name, file_summary.rows_read, file_summary.contacts_loaded,
             file_summary.quarantined, file_summary.excluded,
         ],
     )
     return file_summary, carry
+
+
+class _Hash:
+    """SHA-256 of ``data``, computed on a thread of its own unless already known."""
+
+    def __init__(self, data: memoryview, known: str | None) -> None:
+        self._digest = known
+        self._thread: threading.Thread | None = None
+        if known is None:
+            self._thread = threading.Thread(target=self._compute, args=(data,), daemon=True)
+            self._thread.start()
+
+    def _compute(self, data: memoryview) -> None:
+        self._digest = _sha256(data)
+
+    def hexdigest(self) -> str:
+        if self._thread is not None:
+            self._thread.join()
+        assert self._digest is not None
+        return self._digest
 
 
 def _pieces(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
