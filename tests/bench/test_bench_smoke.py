@@ -21,3 +21,13 @@ def test_bench_metrics_runs_small_and_all_three_agree(tmp_path: Path) -> None:
     assert "slm kpi end to end" in done.stdout, done.stdout
     compared = re.search(r"figures compared: ([\d,]+)", done.stdout)
     assert compared is not None and int(compared.group(1).replace(",", "")) > 0, done.stdout
+
+
+def test_bench_ingest_runs_small_and_both_sides_store_the_same_rows() -> None:
+    bench = BENCH.parent / "bench_ingest_queue_log.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--lines", "20000", "--runs", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr  # it asserts equal row counts
+    assert "ratio end to end" in done.stdout, done.stdout
