@@ -46,7 +46,7 @@ def ingest(
     with Store.open(db_path(db)) as store, _progress(as_json) as progress:
         task = progress.add_task("ingest", total=len(paths), what="")
 
-        def report(path: str, step: str, done: int, total: int) -> None:
+        def report(path: str, step: str, done: float, total: int) -> None:
             progress.update(task, completed=done, what=f"{step} {Path(path).name}")
 
         summary = ingest_paths(

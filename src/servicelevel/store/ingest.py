@@ -38,8 +38,9 @@ PIECE_BYTES = 48 * 2**20
 #: DuckDB's rows per row group.
 _ROW_GROUP_ROWS = 122_880
 
-#: Called as (path, step, files_done, files_total) while a load runs.
-ProgressCallback = Callable[[str, str, int, int], None]
+#: Called as (path, step, files_done, files_total) while a load runs; files_done counts
+#: the part of a large file already read as a fraction.
+ProgressCallback = Callable[[str, str, float, int], None]
 
 
 @dataclass
@@ -166,9 +167,14 @@ def ingest_paths(
         for index, (path, data) in enumerate(contents):
             if progress:
                 progress(path, "reading", index, len(contents))
+
+            def report(share: float, index: int = index, path: str = path) -> None:
+                if progress:
+                    progress(path, "reading", index + share, len(contents))
+
             file_summary, carry = _ingest_one(
                 store, source_format, path, data, tenant, tzinfo, tz, options or {}, carry,
-                summary.load_id, appended,
+                summary.load_id, appended, report,
             )
             summary.files.append(file_summary)
             if progress:
@@ -190,6 +196,7 @@ def _ingest_one(
     carry: dict[str, Any] | None,
     load_id: str,
     appended: AppendLog,
+    report: Callable[[float], None],
 ) -> tuple[FileSummary, dict[str, Any] | None]:
     end = _complete_lines_end(data) if source_format.append_only else len(data)
     head = _sha256(data[: min(_HEAD_BYTES, end)])
@@ -239,6 +246,7 @@ def _ingest_one(
             file_summary.quarantined += len(result.quarantined)
             quarantined.extend(result.quarantined)
             writer.write(result.tables)
+            report((piece_end - start) / max(end - start, 1))
     _quarantine(store, load_id, tenant, source_format.name, path, quarantined)
     line_end = line - 1
     if not source_format.append_only and end and not data.endswith(b"\n"):
