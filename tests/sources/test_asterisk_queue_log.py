@@ -899,3 +899,134 @@ def test_compiled_pass_equals_reference_on_generated_logs(chunks: list[bytes]) -
 @given(_mutated_sample())
 def test_compiled_pass_equals_reference_on_mutated_lines(data: bytes) -> None:
     _both_ways([data])
+
+
+# -- the compiled pass's grouping against a plain one ----------------------------------------
+
+_CALL_EXITS = ("CONNECT", "ABANDON", "EXITWITHTIMEOUT", "EXITWITHKEY", "EXITEMPTY")
+_CALL_ENDS = ("COMPLETECALLER", "COMPLETEAGENT", "BLINDTRANSFER")
+
+
+def _stress_log(seed: int, calls: int) -> tuple[bytes, list[tuple[str, str]]]:
+    """A queue_log that strains the compiled pass's table of open calls: thousands open at
+    once, long gaps, keys entering again after their call ended (or while it is open),
+    double exits, exits earlier than the entry, bad epochs, calls left open, agent lines;
+    and carried keys, some of which occur."""
+    import random
+
+    rng = random.Random(seed)
+    events: list[tuple[int, int, str]] = []  # (file position time, order, line)
+    t = 1_700_000_000
+    keys: list[tuple[str, str]] = []
+
+    def add(at: int, key: tuple[str, str], rest: str, epoch: str | None = None) -> None:
+        events.append((at, len(events), f"{epoch or at}|{key[0]}|{key[1]}|{rest}"))
+
+    for call in range(calls):
+        gap = rng.randint(30_000, 90_000) if rng.random() < 0.0004 else 0
+        t += rng.choice((0, 1, 1, 2)) + gap
+        key = (f"{t}.{call}", rng.choice(("sales", "support", "q")))
+        if keys and rng.random() < 0.04:
+            key = rng.choice(keys)  # the same callid and queue again
+        keys.append(key)
+        wait = rng.randint(0, 60)
+        add(t, key, f"NONE|ENTERQUEUE||0{rng.randint(10**8, 10**9 - 1)}|1")
+        draw = rng.random()
+        if draw < 0.03:
+            continue  # still waiting at the end
+        if draw < 0.05:
+            add(t + 1, key, "NONE|ABANDON|1|1|1", epoch="17000x0000")  # a bad line
+        if rng.random() < 0.3:
+            add(t + wait // 2, key, f"Agent/{rng.randint(1, 9)}|RINGNOANSWER|15000")
+        exit_at = t + wait
+        epoch = str(t - 5) if rng.random() < 0.01 else None  # earlier than the entry
+        if rng.random() < 0.7:
+            agent = f"Agent/{rng.randint(1, 9)}"
+            add(exit_at, key, f"{agent}|CONNECT|{wait}|{t}.{call}9|2", epoch)
+            if rng.random() < 0.03:
+                continue  # talking at the end
+            talk = rng.randint(1, 20_000)  # long calls: thousands open at once
+            end = rng.choice(_CALL_ENDS)
+            rest = f"200|default|{wait}|{talk}|1" if end == "BLINDTRANSFER" else f"{wait}|{talk}|1"
+            add(exit_at + talk, key, f"{agent}|{end}|{rest}")
+        else:
+            verb = rng.choice(_CALL_EXITS[1:])
+            rest = "5|1|1|" + str(wait) if verb == "EXITWITHKEY" else f"1|1|{wait}"
+            add(exit_at, key, f"NONE|{verb}|{rest}", epoch)
+        if rng.random() < 0.02:
+            add(exit_at + 1, key, "NONE|ABANDON|1|1|3")  # a second exit
+        if call % 500 == 0:
+            add(t, ("NONE", "sales"), f"Agent/{rng.randint(1, 9)}|PAUSE|lunch")
+    events.sort()
+    text = "".join(line + "\n" for _, _, line in events)
+    carried = [*rng.sample(keys, 20), ("1.1", "nowhere"), ("NONE", "sales")]
+    return text.encode(), carried
+
+
+def _plain_grouping(data: bytes, carried: list[tuple[str, str]]) -> tuple[list[bool], list[str]]:
+    """The grouping rules of ``fast.py`` written plainly: SQL's lines, and the callid|queue
+    of each call paired in the compiled pass, in the order of their first line. Lines are
+    those of ``_stress_log`` (well formed but for the bad epochs)."""
+    exits, ends = {"CONNECT", *_CALL_EXITS, "EXITWITHTIMEOUT"}, set(_CALL_ENDS)
+    groups: dict[str, dict[str, Any]] = {}
+    slow = []
+    for number, line in enumerate(data.decode().splitlines()):
+        epoch, callid, queue, _agent, verb = line.split("|")[:5]
+        call_verb = verb == "ENTERQUEUE" or verb in exits or verb in ends
+        good = epoch.isdigit() and callid != "NONE"
+        slow.append(not (good and (call_verb or verb == "RINGNOANSWER")))
+        if not call_verb:
+            continue
+        group = groups.setdefault(f"{callid}|{queue}", {
+            "lines": [], "enter": False, "exit": False, "end": False, "connect": False,
+            "bad": False, "enter_ts": 0,
+        })
+        group["lines"].append(number)
+        ts = int(epoch) if good else 0
+        if not good:
+            group["bad"] = True
+        elif verb == "ENTERQUEUE":
+            group["bad"] |= group["enter"] or group["exit"] or group["end"]
+            group["enter"], group["enter_ts"] = True, ts
+        else:
+            group["bad"] |= not group["enter"] or ts < group["enter_ts"]
+            kind = "exit" if verb in exits else "end"
+            group["bad"] |= group[kind]
+            group[kind] = True
+            if kind == "exit":
+                group["connect"] = verb == "CONNECT"
+    named = {f"{callid}|{queue}" for callid, queue in carried}
+    paired = []
+    for key, group in groups.items():
+        if (
+            not group["bad"] and group["enter"] and group["exit"]
+            and group["connect"] == group["end"] and key not in named
+        ):
+            paired.append(key)
+        else:
+            for number in group["lines"]:
+                slow[number] = True
+    return slow, paired
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compiled_grouping_equals_a_plain_one_under_many_open_calls(seed: int) -> None:
+    import numpy as np
+
+    from servicelevel.sources.asterisk import fast
+    from servicelevel.sources.asterisk.lines import split_lines
+
+    data, carried = _stress_log(seed, 12_000)
+    expected_slow, expected_keys = _plain_grouping(data, carried)
+    assert 0 < sum(expected_slow) < len(expected_slow) // 2  # both paths are exercised
+    array = split_lines(data, 1).table.column("line").chunk(0)
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[: len(array) + 1]
+    raw = np.frombuffer(data_buffer, dtype=np.uint8)
+    keys = np.array([fast._key_hash(*key) for key in carried], dtype=np.uint64)
+    tables = (fast._VERBS, fast._VERB_LENGTHS, fast._LAYOUT_MASKS, fast._ROLE_INDEX)
+    for checked in (False, True):
+        slow, records = fast._scan(raw, offsets, keys, checked, *tables)
+        assert slow.tolist() == expected_slow
+        spans = records[:, fast._RECORD + 1 :]
+        assert [raw[a:b].tobytes().decode() for a, b in spans] == expected_keys

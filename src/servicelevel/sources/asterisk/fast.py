@@ -7,9 +7,12 @@ numba-compiled pass over the chunk's bytes:
 
 1. ``_scan`` cuts each line into fields, checks it exactly as the SQL of ``events.py``
    would (digits-only epoch in range, known verb, layout, whole numbers, callid and queue
-   present, no control bytes) and files each call event under its (callid, queue) in an
-   open-addressing table keyed by a 64-bit hash; a hash match is confirmed on the bytes,
-   so a collision only makes a new group.
+   present, no control bytes) and files each call event under its (callid, queue) in a
+   small open-addressing table of the *open* calls keyed by a 64-bit hash (a hash match
+   is confirmed on the bytes); a call leaves the table once no further line could leave
+   it one of the two shapes below, and a key whose hash occurs again later (or is a
+   carried call's) sends every group of that hash to the reference path, so a collision
+   only costs speed.
 2. A group is *fast* when it is exactly one of the two shapes above, in order (the
    ENTERQUEUE first in the file and not later in time than the others), and not named
    by the carried open calls. ``_emit`` builds its contact and on-call row straight into
@@ -22,12 +25,16 @@ complete groups and gives the same rows and quarantine reasons as before.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numba
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from numba.cpython.unsafe.numbers import trailing_zeros as _ctz_intrinsic
 
 from servicelevel.model.tables import UTC_TIMESTAMP
 from servicelevel.sources.asterisk.events import LAYOUTS, ROLE_FIELDS
@@ -75,6 +82,44 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 _VERBS, _VERB_LENGTHS, _LAYOUT_MASKS, _ROLE_INDEX = _tables()
+#: The count of trailing zero bits of a word (an LLVM intrinsic), typed for mypy.
+_ctz = cast("Callable[[np.uint64], np.uint64]", _ctz_intrinsic)
+
+
+# Eight bytes at a time (SWAR): masks with the high bit of each byte of a word that …
+_LOWS = np.uint64(0x7F7F7F7F7F7F7F7F)
+_HIGHS = np.uint64(0x8080808080808080)
+_PIPES = np.uint64(0x7C7C7C7C7C7C7C7C)
+_TABS = np.uint64(0x0909090909090909)
+_TO_SPACE = np.uint64(0x6060606060606060)  # + a byte under 0x80: bit 7 set from 0x20 on
+
+
+@numba.njit(cache=True, nogil=True)
+def _word(data: np.ndarray, at: int) -> np.uint64:
+    """``data[at:at + 8]`` as a little-endian word (unsigned indices: one load)."""
+    i = np.uint64(at)
+    return (
+        np.uint64(data[i]) | (np.uint64(data[i + np.uint64(1)]) << np.uint64(8))
+        | (np.uint64(data[i + np.uint64(2)]) << np.uint64(16))
+        | (np.uint64(data[i + np.uint64(3)]) << np.uint64(24))
+        | (np.uint64(data[i + np.uint64(4)]) << np.uint64(32))
+        | (np.uint64(data[i + np.uint64(5)]) << np.uint64(40))
+        | (np.uint64(data[i + np.uint64(6)]) << np.uint64(48))
+        | (np.uint64(data[i + np.uint64(7)]) << np.uint64(56))
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _zero_bytes(x: np.uint64) -> np.uint64:
+    """… is zero (exact: no borrow between bytes)."""
+    return ~(((x & _LOWS) + _LOWS) | x | _LOWS)
+
+
+@numba.njit(cache=True, nogil=True)
+def _unsafe_bytes(x: np.uint64) -> np.uint64:
+    """… is a control byte other than tab (under 0x20, or 0x7F)."""
+    below = ~(((x & _LOWS) + _TO_SPACE) | x) & _HIGHS
+    return (below & ~_zero_bytes(x ^ _TABS)) | _zero_bytes(x ^ _LOWS)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -88,14 +133,29 @@ def _fields(
     """
     nf = 0
     fs[0] = start
-    for i in range(start, end):
-        b = data[i]
-        if b == 0x7C:  # |
+    i = start
+    while i + 8 <= end:
+        word = _word(data, i)
+        if checked and _unsafe_bytes(word):
+            return -1
+        pipes = _zero_bytes(word ^ _PIPES)
+        while pipes:
+            at = i + (np.int64(_ctz(pipes)) >> 3)
             if nf < _MAX_FIELDS:
-                fe[nf] = i
+                fe[nf] = at
             nf += 1
             if nf < _MAX_FIELDS:
-                fs[nf] = i + 1
+                fs[nf] = at + 1
+            pipes &= pipes - np.uint64(1)
+        i += 8
+    for k in range(i, end):
+        b = data[k]
+        if b == 0x7C:  # |
+            if nf < _MAX_FIELDS:
+                fe[nf] = k
+            nf += 1
+            if nf < _MAX_FIELDS:
+                fs[nf] = k + 1
         elif checked and ((b < 0x20 and b != 0x09) or b == 0x7F):
             return -1
     if nf < _MAX_FIELDS:
@@ -209,52 +269,212 @@ def _read_line(
     return code, epoch * 1_000_000
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_FMIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_FMIX2 = np.uint64(0xC4CEB93FE53C5A65)
+
+
 @numba.njit(cache=True, nogil=True)
 def _hash(data: np.ndarray, start: int, end: int) -> np.uint64:
-    h = np.uint64(0xCBF29CE484222325)
-    prime = np.uint64(0x100000001B3)
-    for i in range(start, end):
-        h = (h ^ np.uint64(data[i])) * prime
+    """A 64-bit hash of ``data[start:end]``, eight bytes a step (high bits well mixed)."""
+    h = np.uint64(end - start) * _MIX
+    i = start
+    while i + 8 <= end:
+        word = _word(data, i)
+        h = (h ^ word) * _MIX
+        h ^= h >> np.uint64(32)
+        i += 8
+    word = np.uint64(0)
+    shift = np.uint64(0)
+    while i < end:
+        word |= np.uint64(data[i]) << shift
+        shift += np.uint64(8)
+        i += 1
+    h = (h ^ word) * _MIX
+    h ^= h >> np.uint64(33)
+    h *= _FMIX1
+    h ^= h >> np.uint64(33)
+    h *= _FMIX2
+    h ^= h >> np.uint64(33)
     return h
 
 
 @numba.njit(cache=True, nogil=True)
 def _same_bytes(data: np.ndarray, a: int, b: int, length: int) -> bool:
+    k = 0
+    if max(a, b) + length + 8 <= len(data):  # whole words, the last one masked
+        while k + 8 <= length:
+            if _word(data, a + k) != _word(data, b + k):
+                return False
+            k += 8
+        tail = (np.uint64(1) << np.uint64(8 * (length - k))) - np.uint64(1)
+        return bool(((_word(data, a + k) ^ _word(data, b + k)) & tail) == 0)
     for k in range(length):  # noqa: SIM110 - a loop numba compiles
         if data[a + k] != data[b + k]:
             return False
     return True
 
 
+# A group's state bits, and the width of its row (the record, then enter time and key span).
+_S_ENTER, _S_EXIT, _S_END, _S_CONNECT, _S_BAD = 1, 2, 4, 8, 16
+_ROW = _RECORD + 3
+_OPEN_BITS = 12  # the table of open groups starts with 4096 slots and doubles when half full
+
+
 @numba.njit(cache=True, nogil=True)
+def _home(key: np.uint64, bits: int) -> int:
+    """A key's first slot in a table of 2**bits slots: its top bits."""
+    return int(np.int64(key >> np.uint64(64 - bits)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _open_grow(table: np.ndarray, bits: int) -> np.ndarray:
+    """The table of open groups with twice the slots (``bits + 1``), entries re-placed."""
+    grown = np.zeros((2 * len(table), 2), dtype=np.uint64)
+    mask = len(grown) - 1
+    for old in range(len(table)):
+        if table[old, 1] != 0:
+            slot = _home(table[old, 0], bits + 1)
+            while grown[slot, 1] != 0:
+                slot = (slot + 1) & mask
+            grown[slot, 0] = table[old, 0]
+            grown[slot, 1] = table[old, 1]
+    return grown
+
+
+@numba.njit(cache=True, nogil=True)
+def _open_remove(table: np.ndarray, slot: int, bits: int) -> None:
+    """Empty ``slot`` of the linear-probing table, shifting back the entries after it."""
+    mask = len(table) - 1
+    hole = slot
+    at = slot
+    while True:
+        at = (at + 1) & mask
+        if table[at, 1] == 0:
+            break
+        # The entry may fill the hole when the hole lies on its probe path.
+        if ((at - _home(table[at, 0], bits)) & mask) >= ((at - hole) & mask):
+            table[hole, 0] = table[at, 0]
+            table[hole, 1] = table[at, 1]
+            hole = at
+    table[hole, 1] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _repeated(
+    g_hash: np.ndarray, groups: int, carried: np.ndarray, suspects: np.ndarray, count: int,
+) -> np.ndarray:
+    """Per group: its key hash is also another group's or a carried key's.
+
+    Only hashes in ``suspects`` (seen again by the scan's filter) can repeat; they are
+    counted over all groups and carried keys in a small table.
+    """
+    repeated = np.zeros(groups, dtype=np.bool_)
+    if count == 0:
+        return repeated
+    bits = 4
+    while (1 << bits) < 4 * count:
+        bits += 1
+    mask = (1 << bits) - 1
+    keys = np.zeros(1 << bits, dtype=np.uint64)
+    seen = np.full(1 << bits, -1, dtype=np.int64)  # -1: empty slot; else occurrences
+    for index in range(count):
+        slot = _home(suspects[index], bits)
+        while seen[slot] >= 0 and keys[slot] != suspects[index]:
+            slot = (slot + 1) & mask
+        keys[slot] = suspects[index]
+        seen[slot] = 0
+    hits = np.empty(groups, dtype=np.int64)  # groups whose hash is a suspect, and its slot
+    hit_slots = np.empty(groups, dtype=np.int64)
+    found = 0
+    for group in range(groups):
+        key = g_hash[group]
+        slot = _home(key, bits)
+        while seen[slot] >= 0:
+            if keys[slot] == key:
+                seen[slot] += 1
+                hits[found] = group
+                hit_slots[found] = slot
+                found += 1
+                break
+            slot = (slot + 1) & mask
+    for key in carried:
+        slot = _home(key, bits)
+        while seen[slot] >= 0:
+            if keys[slot] == key:
+                seen[slot] += 1
+                break
+            slot = (slot + 1) & mask
+    for index in range(found):
+        if seen[hit_slots[index]] > 1:
+            repeated[hits[index]] = True
+    return repeated
+
+
 def _scan(
     data: np.ndarray, offsets: np.ndarray, carried: np.ndarray, checked: bool,
     verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per line: whether SQL must see it; per fast group: its record (``_R_*`` columns,
-    then the entry time and the callid|queue span)."""
+    then the entry time and the callid|queue span).
+
+    The large arrays come from numpy, whose allocator asks for huge pages: first touching
+    them costs several times less than memory allocated inside compiled code.
+    """
+    n = len(offsets) - 1
+    slow = np.empty(n, dtype=np.bool_)
+    group_of = np.empty(n, dtype=np.int32)
+    # Per group, at most one per line: pages are only touched as groups appear.
+    rows = np.empty((n, _ROW), dtype=np.int64)
+    g_hash = np.empty(n, dtype=np.uint64)
+    g_state = np.empty(n, dtype=np.uint8)
+    filter_bits = 12
+    while (1 << filter_bits) < 16 * n:
+        filter_bits += 1
+    seen = np.zeros((1 << filter_bits) >> 6, dtype=np.uint64)
+    fast = _scan_lines(
+        data, offsets, carried, checked, verbs, verb_lengths, masks, roles,
+        slow, group_of, rows, g_hash, g_state, seen, filter_bits,
+    )
+    return slow, rows[:fast]
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_lines(
+    data: np.ndarray, offsets: np.ndarray, carried: np.ndarray, checked: bool,
+    verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
+    slow: np.ndarray, group_of: np.ndarray, rows: np.ndarray, g_hash: np.ndarray,
+    g_state: np.ndarray, seen: np.ndarray, filter_bits: int,
+) -> int:
+    """``_scan``'s pass: fills ``slow`` and the first rows of ``rows`` (the fast groups'
+    records, in order); the number of fast groups.
+
+    Only the open groups are in the hash table (small enough to stay in cache): a group
+    leaves it when it can no longer be one of the two shapes whatever follows (exited
+    unanswered, answered and ended, or bad). A later line of the same key then opens a
+    new group; a filter of the key hashes seen so far notes such a hash, and after the
+    pass every group whose hash repeats (or is a carried key's) goes to SQL, as the one
+    group of the key would have. A true hash collision only sends lines to SQL too.
+    """
     n = len(offsets) - 1
     fs = np.zeros(_MAX_FIELDS, dtype=np.int64)
     fe = np.zeros(_MAX_FIELDS, dtype=np.int64)
     values = np.zeros(5, dtype=np.int64)
-    slow = np.zeros(n, dtype=np.bool_)
-    group_of = np.full(n, -1, dtype=np.int32)
-    cap = 16
-    while cap < n + n // 2:
-        cap *= 2
-    slots = np.full(cap, -1, dtype=np.int32)
-    g_key = np.zeros(n, dtype=np.uint64)
-    g_span = np.zeros((n, 2), dtype=np.int64)  # callid|queue bytes of its first line
-    g_enter = np.full(n, -1, dtype=np.int32)
-    g_exit = np.full(n, -1, dtype=np.int32)
-    g_end = np.full(n, -1, dtype=np.int32)
-    g_enter_ts = np.zeros(n, dtype=np.int64)
-    g_connect = np.zeros(n, dtype=np.bool_)
-    g_bad = np.zeros(n, dtype=np.bool_)
-    # What the rows need, noted as each line is read (columns: the _R_* constants).
-    g_rec = np.empty((n, _RECORD), dtype=np.int64)
     groups = 0
+    # The open groups: (key hash, group + 1) per slot, 0: empty.
+    bits = _OPEN_BITS
+    table = np.zeros((1 << bits, 2), dtype=np.uint64)
+    open_count = 0
+    # ``seen``: the key hashes met so far, one bit each (about 16 bits per line); a hash
+    # whose bit is already set is a suspect, checked exactly after the pass.
+    suspects = np.empty(64, dtype=np.uint64)
+    count = 0
+    for key in carried:
+        bit = _home(key, filter_bits)
+        seen[bit >> 6] |= np.uint64(1) << np.uint64(bit & 63)
     for line in range(n):
+        slow[line] = False
+        group_of[line] = -1
         start, end = _line_bounds(data, offsets, line)
         code, ts = _read_line(
             data, start, end, fs, fe, verbs, verb_lengths, masks, roles, values, checked
@@ -282,84 +502,114 @@ def _scan(
                 continue
         key_start, key_end = fs[1], fe[2]
         key = _hash(data, key_start, key_end)
-        slot = np.int64(key & np.uint64(cap - 1))
+        mask = (1 << bits) - 1
+        slot = _home(key, bits)
         while True:
-            group = slots[slot]
-            if group < 0:
-                group = np.int32(groups)
-                groups += 1
-                slots[slot] = group
-                g_key[group] = key
-                g_span[group, 0] = key_start
-                g_span[group, 1] = key_end
+            entry = table[slot, 1]
+            if entry == 0:
                 break
-            if (
-                g_key[group] == key
-                and g_span[group, 1] - g_span[group, 0] == key_end - key_start
-                and _same_bytes(data, g_span[group, 0], key_start, key_end - key_start)
-            ):
-                break
-            slot = (slot + 1) & (cap - 1)
+            if table[slot, 0] == key:
+                group = int(np.int64(entry)) - 1
+                if rows[group, _RECORD + 2] - rows[group, _RECORD + 1] == (
+                    key_end - key_start
+                ) and _same_bytes(data, rows[group, _RECORD + 1], key_start, key_end - key_start):
+                    break
+            slot = (slot + 1) & mask
+        if entry == 0:  # a new group
+            if 2 * (open_count + 1) > (1 << bits):
+                table = _open_grow(table, bits)
+                bits += 1
+                mask = (1 << bits) - 1
+                slot = _home(key, bits)
+                while table[slot, 1] != 0:
+                    slot = (slot + 1) & mask
+            group = groups
+            groups += 1
+            table[slot, 0] = key
+            table[slot, 1] = np.uint64(group + 1)
+            open_count += 1
+            g_hash[group] = key
+            g_state[group] = 0
+            rows[group, :] = -1
+            rows[group, _RECORD + 1] = key_start
+            rows[group, _RECORD + 2] = key_end
+            bit = _home(key, filter_bits)
+            word = np.uint64(1) << np.uint64(bit & 63)
+            if seen[bit >> 6] & word:
+                if count == len(suspects):
+                    suspects = np.concatenate((suspects, np.empty_like(suspects)))
+                suspects[count] = key
+                count += 1
+            seen[bit >> 6] |= word
         group_of[line] = group
+        state = g_state[group]
+        record = rows[group]
         if code == 0:
-            g_bad[group] = True
+            state |= _S_BAD
         elif code == _ENTER:
-            if g_enter[group] >= 0 or g_exit[group] >= 0 or g_end[group] >= 0:
-                g_bad[group] = True  # entered again, or events before the entry
-            g_enter[group] = line
-            g_enter_ts[group] = ts
-            g_rec[group, _R_QUEUE] = fs[2]
-            g_rec[group, _R_CALLER] = -1
+            if state & (_S_ENTER | _S_EXIT | _S_END):
+                state |= _S_BAD  # entered again, or events before the entry
+            state |= _S_ENTER
+            record[_RECORD] = ts
+            record[_R_QUEUE] = fs[2]
+            record[_R_CALLER] = -1
             if values[4] >= 7 and fe[6] > fs[6]:
-                g_rec[group, _R_CALLER], g_rec[group, _R_CALLER + 1] = fs[6], fe[6]
+                record[_R_CALLER], record[_R_CALLER + 1] = fs[6], fe[6]
         else:
-            if g_enter[group] < 0 or ts < g_enter_ts[group]:
-                g_bad[group] = True  # no entry before it, in the file and in time
+            if not (state & _S_ENTER) or ts < record[_RECORD]:
+                state |= _S_BAD  # no entry before it, in the file and in time
             if code <= _LAST_EXIT:
-                if g_exit[group] >= 0:
-                    g_bad[group] = True
-                g_exit[group] = line
-                g_connect[group] = code == _CONNECT
-                g_rec[group, _R_EXIT] = code
-                g_rec[group, _R_EXIT_TS] = ts
-                g_rec[group, _R_AGENT] = -1
+                if state & _S_EXIT:
+                    state |= _S_BAD
+                state |= _S_EXIT
+                if code == _CONNECT:
+                    state |= _S_CONNECT
+                else:
+                    state &= ~_S_CONNECT
+                record[_R_EXIT] = code
+                record[_R_EXIT_TS] = ts
+                record[_R_AGENT] = -1
                 if not _is_none(data, fs[3], fe[3]):
-                    g_rec[group, _R_AGENT], g_rec[group, _R_AGENT + 1] = fs[3], fe[3]
-                g_rec[group, _R_WAIT] = values[0]
-                g_rec[group, _R_RING] = values[1]
+                    record[_R_AGENT], record[_R_AGENT + 1] = fs[3], fe[3]
+                record[_R_WAIT] = values[0]
+                record[_R_RING] = values[1]
             else:
-                if g_end[group] >= 0:
-                    g_bad[group] = True
-                g_end[group] = line
-                g_rec[group, _R_END] = code
-                g_rec[group, _R_END_TS] = ts
-                g_rec[group, _R_TALK] = values[2]
+                if state & _S_END:
+                    state |= _S_BAD
+                state |= _S_END
+                record[_R_END] = code
+                record[_R_END_TS] = ts
+                record[_R_TALK] = values[2]
+        g_state[group] = state
+        # Done: bad, or exited and either unanswered or ended. Whatever line of the key
+        # comes next would keep it from the two shapes, as a repeated hash does.
+        if (state & _S_BAD) or (
+            (state & _S_EXIT) and (not (state & _S_CONNECT) or (state & _S_END))
+        ):
+            _open_remove(table, slot, bits)
+            open_count -= 1
     # The two shapes taken here; every other group goes to SQL with all its lines.
-    keep = np.zeros(groups, dtype=np.bool_)
+    repeated = _repeated(g_hash, groups, carried, suspects, count)
+    keep = np.empty(groups, dtype=np.bool_)
     for group in range(groups):
-        if g_bad[group] or g_enter[group] < 0 or g_exit[group] < 0:
-            continue
+        state = g_state[group]
         # Not answered and not ended, or answered and ended: nothing left open.
-        keep[group] = g_connect[group] == (g_end[group] >= 0)
-    for key in carried:
-        slot = np.int64(key & np.uint64(cap - 1))
-        while slots[slot] >= 0:
-            if g_key[slots[slot]] == key:
-                keep[slots[slot]] = False  # an open call of the last read: SQL completes it
-            slot = (slot + 1) & (cap - 1)
+        keep[group] = (
+            (state & (_S_BAD | _S_ENTER | _S_EXIT)) == (_S_ENTER | _S_EXIT)
+            and ((state & _S_CONNECT) != 0) == ((state & _S_END) != 0)
+            and not repeated[group]
+        )
     for line in range(n):
         group = group_of[line]
         if group >= 0 and not keep[group]:
             slow[line] = True
-    fast = np.flatnonzero(keep)
-    records = np.empty((len(fast), _RECORD + 3), dtype=np.int64)
-    for row in range(len(fast)):
-        group = fast[row]
-        records[row, :_RECORD] = g_rec[group]
-        records[row, _RECORD] = g_enter_ts[group]
-        records[row, _RECORD + 1] = g_span[group, 0]
-        records[row, _RECORD + 2] = g_span[group, 1]
-    return slow, records
+    fast = 0
+    for group in range(groups):
+        if keep[group]:
+            if fast != group:
+                rows[fast, :] = rows[group, :]
+            fast += 1
+    return fast
 
 
 @numba.njit(cache=True, nogil=True)
@@ -574,30 +824,86 @@ def pair_fast(
     return FastCalls(slow, contacts, on_contact, latest)
 
 
+_NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
+
+
 @numba.njit(cache=True, nogil=True)
-def _census(raw: np.ndarray) -> tuple[np.ndarray, int, bool, bool]:
-    """Newline positions, control bytes (not \\t \\n \\r), a \\r, a byte ≥ 0x80: one pass."""
-    lines = 0
+def _census_words(
+    words: np.ndarray, first: int, newlines: np.ndarray, at: int, flags: np.ndarray
+) -> tuple[int, int]:
+    """From word ``first`` of the chunk (eight bytes each): newline positions into
+    ``newlines[at:]``, until the last word or until ``newlines`` is nearly full; adds to
+    ``flags`` (control bytes, a \\r, a byte ≥ 0x80). The next word and the next ``at``.
+
+    Branch-free for the usual word (none or one newline, no other byte under 0x20).
+    """
+    room = len(newlines) - 8
+    high = np.uint64(0)
     control = 0
     has_cr = False
-    high = False
-    for b in raw:
-        if b < 0x20:
-            if b == 0x0A:
-                lines += 1
-            elif b == 0x0D:
-                has_cr = True
-            elif b != 0x09:
-                control += 1
-        elif b >= 0x80:
-            high = True
-    newlines = np.empty(lines, dtype=np.int64)
-    at = 0
-    for i in range(len(raw)):
-        if raw[i] == 0x0A:
-            newlines[at] = i
+    word_at = first
+    while word_at < len(words) and at <= room:
+        word = words[word_at]
+        found = _zero_bytes(word ^ _NEWLINES)
+        high |= word
+        below = ~(((word & _LOWS) + _TO_SPACE) | word) & _HIGHS
+        if below & ~found:  # a byte under 0x20 other than \n: look at each
+            for k in range(8):
+                b = (word >> np.uint64(8 * k)) & np.uint64(0xFF)
+                if b == 0x0D:
+                    has_cr = True
+                elif b < 0x20 and b != 0x09 and b != 0x0A:
+                    control += 1
+        base = word_at * 8
+        # The first newline (written anyway, kept when there is one), then any others.
+        newlines[at] = base + (np.int64(_ctz(found)) >> 3)
+        at += found != 0
+        found &= found - np.uint64(1)
+        while found:
+            newlines[at] = base + (np.int64(_ctz(found)) >> 3)
             at += 1
-    return newlines, control, has_cr, high
+            found &= found - np.uint64(1)
+        word_at += 1
+    flags[0] += control
+    if has_cr:
+        flags[1] = 1
+    if high & _HIGHS:
+        flags[2] = 1
+    return word_at, at
+
+
+def _census(raw: np.ndarray) -> tuple[np.ndarray, int, bool, bool]:
+    """Newline positions, control bytes (not \\t \\n \\r), a \\r, a byte ≥ 0x80: one pass.
+
+    The positions go into a numpy array (huge pages: cheap to touch) sized for lines of 24
+    bytes on average, grown when the lines are shorter.
+    """
+    full = len(raw) // 8 if sys.byteorder == "little" else 0  # words read little-endian
+    words = raw[: full * 8].view(np.uint64)
+    newlines = np.empty(len(raw) // 24 + 64, dtype=np.int64)
+    flags = np.zeros(3, dtype=np.int64)
+    word_at, at = 0, 0
+    while True:
+        word_at, at = _census_words(words, word_at, newlines, at, flags)
+        if word_at >= full:
+            break
+        grown = np.empty(2 * len(newlines), dtype=np.int64)
+        grown[:at] = newlines[:at]
+        newlines = grown
+    control, has_cr, high = int(flags[0]), bool(flags[1]), bool(flags[2])
+    tail = raw[full * 8 :]
+    if len(tail):
+        ends = np.flatnonzero(tail == 0x0A) + full * 8
+        if at + len(ends) > len(newlines):
+            newlines = np.concatenate((newlines[:at], ends))
+        else:
+            newlines[at : at + len(ends)] = ends
+        at += len(ends)
+        below = tail < 0x20
+        control += int(np.count_nonzero(below & (tail != 0x09) & (tail != 0x0A) & (tail != 0x0D)))
+        has_cr = has_cr or bool((tail == 0x0D).any())
+        high = high or bool((tail >= 0x80).any())
+    return newlines[:at], control, has_cr, high
 
 
 def byte_census(data: bytes) -> tuple[npt.NDArray[np.int64], bool, bool, bool]:
