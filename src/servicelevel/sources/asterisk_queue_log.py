@@ -286,15 +286,20 @@ def _on_contact(
     if fast is None:
         return con.sql(grouped.format(rows=few)).to_arrow_table()
     con.execute(f"CREATE OR REPLACE TEMP TABLE few_on_contact AS {few}")
-    con.register("fast_on_contact", fast)
-    key = "hash(agent_id, queue, started_at) AS h"
-    fast_keys = con.execute(f"SELECT {key} FROM fast_on_contact").fetchnumpy()["h"]
+    con.register("fast_on_contact", fast.append_column(
+        "_row", pa.array(np.arange(fast.num_rows, dtype=np.int64))))
+    # The same instant hashes alike whether typed TIMESTAMP (SQL) or TIMESTAMPTZ (Arrow).
+    key = "hash(agent_id, queue, epoch_us(started_at)) AS h"
+    # Rows come back in any order (insertion order is not kept): place them by _row.
+    hashed = con.execute(f"SELECT _row, {key} FROM fast_on_contact").fetchnumpy()
+    fast_keys = np.empty(fast.num_rows, dtype=np.uint64)
+    fast_keys[hashed["_row"]] = hashed["h"]
     few_keys = con.execute(f"SELECT {key} FROM few_on_contact").fetchnumpy()["h"]
     every = np.sort(np.concatenate([fast_keys, few_keys]))
     shared = np.unique(every[1:][every[1:] == every[:-1]])
     clash = np.isin(fast_keys, shared) if shared.size else np.zeros(len(fast_keys), bool)
     lone = fast.filter(pa.array(~clash)) if clash.any() else fast
-    con.register("clashing_on_contact", fast.filter(pa.array(clash)))
+    con.register("clashing_on_contact", fast.filter(pa.array(clash)))  # without _row
     merged = con.sql(grouped.format(
         rows="SELECT * FROM few_on_contact UNION ALL SELECT * FROM clashing_on_contact"
     )).to_arrow_table()
