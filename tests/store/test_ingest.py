@@ -156,11 +156,16 @@ def test_a_renamed_log_is_recognised_by_its_content(store: Store, tmp_path: Path
     assert store.count("contacts") == 1
 
 
-def test_a_read_cut_into_pieces_completes_calls_open_at_a_cut(
+def test_a_format_that_does_not_read_in_pieces_is_read_whole(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The toy format writes open calls at every piece's end; the next piece rewrites them.
+    # The toy format writes its open calls at the end of every chunk: it does not say
+    # reads_in_pieces, so however small the pieces, it gets the read in one chunk.
     monkeypatch.setattr(ingest_module, "PIECE_BYTES", 16)
+    calls = []
+    parse = toy_format.TOY_FORMAT.parse
+    monkeypatch.setattr(toy_format.TOY_FORMAT, "parse",
+                        lambda chunk, carry: calls.append(chunk) or parse(chunk, carry))
     log = tmp_path / "a.log"
     log.write_text("100|c1|ENTER\n110|c2|ENTER\n120|c1|END\nbad\n130|c2|END\n")
     summary = ingest_paths(store, FORMAT, [log])
@@ -171,6 +176,7 @@ def test_a_read_cut_into_pieces_completes_calls_open_at_a_cut(
     assert lines == [(4,)]
     assert store.connection.execute(
         "SELECT line_end, offset_end FROM ingest_ledger").fetchall() == [(5, log.stat().st_size)]
+    assert [chunk.more_follows for chunk in calls] == [False]
 
 
 def _asterisk_log(calls: int) -> str:

@@ -55,6 +55,7 @@ class AsteriskQueueLogFormat:
     name = NAME
     description = "Asterisk queue_log (1.2–22, Wazo): contacts per call and queue, agent states."
     append_only = True
+    reads_in_pieces = True  # honours SourceChunk.more_follows: open rows wait in the carry
 
     def parse(self, chunk: SourceChunk, carry: Carry | None) -> ParseResult:
         return parse_chunk(chunk, carry, compiled=True)

@@ -38,9 +38,10 @@ class SourceChunk:
     tenant: str
     tz: ZoneInfo | None  # zone of clock times given by the user (--tz); None: format default
     options: dict[str, Any] = field(default_factory=dict)  # format-specific (parsed mapping, …)
-    # More of the same file follows in this load (a large read is cut into pieces): an
-    # append-only format may keep rows still open in its carry instead of emitting them,
-    # so that each piece's rows are final and the pieces' rows never overlap.
+    # More of the same file follows in this load: a large read is cut into pieces for a
+    # format that says ``reads_in_pieces = True``; such a format keeps rows still open in
+    # its carry instead of emitting them, so each piece's rows are final and the pieces'
+    # rows never overlap.
     more_follows: bool = False
 
 

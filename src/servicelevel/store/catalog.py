@@ -239,23 +239,6 @@ class Store:
             inserted=batch.num_rows - present, updated=present - same, unchanged=same
         )
 
-    def shares_keys(self, table_name: str, first: pa.Table, second: pa.Table) -> bool:
-        """Whether two batches of a canonical table hold a key in common."""
-        if first.num_rows == 0 or second.num_rows == 0:
-            return False
-        keys = ", ".join(f'"{k}"' for k in CANONICAL_TABLES[table_name].key)
-        con = self.connection
-        con.register("_first_arrow", first)
-        con.register("_second_arrow", second)
-        try:
-            rows = con.execute(
-                f"SELECT EXISTS (SELECT 1 FROM _first_arrow SEMI JOIN _second_arrow "
-                f"USING ({keys}))").fetchall()
-        finally:
-            con.unregister("_first_arrow")
-            con.unregister("_second_arrow")
-        return bool(rows[0][0])
-
     def _checked_key_hashes(
         self, table: CanonicalTable, hashed: list[str]
     ) -> npt.NDArray[np.uint64]:

@@ -34,7 +34,7 @@ from servicelevel.store.catalog import AppendLog, Store
 
 _HEAD_BYTES = 4096
 #: A larger read of an append-only log is parsed and stored in pieces of about this size.
-PIECE_BYTES = 48 * 2**20
+PIECE_BYTES = 96 * 2**20
 #: DuckDB's rows per row group.
 _ROW_GROUP_ROWS = 122_880
 
@@ -224,7 +224,9 @@ def _ingest_one(
     # so it is computed while the content is parsed.
     whole = _Hash(view[:end], prefix_hashes.get(end))
     file_summary = FileSummary(path, status)
-    pieces = _pieces(data, start, end) if source_format.append_only else [(start, end)]
+    # Only a format that keeps open rows in its carry between pieces is read in pieces.
+    in_pieces = source_format.append_only and getattr(source_format, "reads_in_pieces", False)
+    pieces = _pieces(data, start, end) if in_pieces else [(start, end)]
     quarantined: list[Any] = []
     line = first_line
     with _Writer(store, file_summary, appended) as writer:
@@ -265,6 +267,19 @@ def _ingest_one(
         ],
     )
     return file_summary, carry
+
+
+def _in_row_groups(rows: pa.Table) -> pa.Table:
+    """``rows`` as Arrow chunks of exactly one DuckDB row group each (the last one may be
+    short): DuckDB starts a row group at every chunk, so this leaves none part-filled.
+    Only the few row groups that straddle two chunks are copied."""
+    batches = []
+    for start in range(0, rows.num_rows, _ROW_GROUP_ROWS):
+        part = rows.slice(start, _ROW_GROUP_ROWS)
+        if part.column(0).num_chunks > 1:
+            part = part.combine_chunks()
+        batches.extend(part.to_batches())
+    return pa.Table.from_batches(batches, schema=rows.schema)
 
 
 class _Hash:
@@ -330,7 +345,7 @@ class _Writer:
         self._thread.join()
         if exc_type is None:
             self._raise()
-            self._store_rows({name: rows.combine_chunks() for name, rows in self._held.items()})
+            self._store_rows({name: _in_row_groups(rows) for name, rows in self._held.items()})
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -355,13 +370,9 @@ class _Writer:
         for name, rows in tables.items():
             rows = CANONICAL_TABLES[name].conform(rows)
             held = self._held.pop(name, None)
-            if held is not None and self._store.shares_keys(name, held, rows):
-                # The format rewrote rows of the last piece: those go in first, alone.
-                self._store_rows({name: held.combine_chunks()})
-                held = None
             rows = rows if held is None else pa.concat_tables([held, rows])
             whole = rows.num_rows - rows.num_rows % _ROW_GROUP_ROWS
-            ready[name] = rows.slice(0, whole).combine_chunks()
+            ready[name] = _in_row_groups(rows.slice(0, whole))
             self._held[name] = rows.slice(whole)
         return ready
 
