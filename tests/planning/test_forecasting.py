@@ -203,7 +203,9 @@ def test_holidays_are_left_out_of_the_history_and_scaled_ahead() -> None:
     history = _history(values, 1800)
     (plain,) = forecast_queues(history, interval_s=1800, horizon_s=7 * 86_400, tz=UTC_ZONE,
                                models=("seasonal_naive",))
-    assert plain.backtest_wape is not None and plain.backtest_wape > 0
+    # Not named a holiday, the closed Tuesday looks like missing data: filled, not scored.
+    assert any("missing data" in note for note in plain.notes)
+    np.testing.assert_allclose(plain.contacts, pattern, atol=1e-9)
     (result,) = forecast_queues(history, interval_s=1800, horizon_s=7 * 86_400, tz=UTC_ZONE,
                                 models=("seasonal_naive",),
                                 holidays={date(2024, 1, 16), ahead})
@@ -211,3 +213,30 @@ def test_holidays_are_left_out_of_the_history_and_scaled_ahead() -> None:
     expected = pattern.copy()
     expected[2 * 48:3 * 48] = 0.0  # the holiday ahead: as closed as the one seen
     np.testing.assert_allclose(result.contacts, expected, atol=1e-9)
+
+
+def test_a_day_without_data_is_filled_and_left_out_of_the_backtest() -> None:
+    # Four weeks; Sundays always closed; the data of Tuesday 16 January is lost.
+    pattern = _weekly_pattern()
+    pattern[6 * 48:] = 0.0
+    rng = np.random.default_rng(3)
+    values = np.tile(pattern, 4) * rng.uniform(0.9, 1.1, 4 * WEEK_30M)
+    lost = slice(15 * 48, 16 * 48)
+    values[lost] = 0.0
+    (result,) = forecast_queues(_history(values, 1800), interval_s=1800,
+                                horizon_s=7 * 86_400, tz=UTC_ZONE, models=("seasonal_naive",),
+                                backtest_windows=2)
+    assert [n for n in result.notes if "missing data" in n] == [
+        "1 day(s) with no contact where that weekday has had contacts taken as missing "
+        "data: filled from the nearest same weekday, left out of the backtest"]
+    # Backtest by hand: week 3 (holding the lost Tuesday) scored without it, then week 4.
+    filled = values.copy()
+    filled[lost] = values[8 * 48:9 * 48]  # the Tuesday a week earlier: nearest, earlier
+    week3, week4 = slice(2 * WEEK_30M, 3 * WEEK_30M), slice(3 * WEEK_30M, 4 * WEEK_30M)
+    seen3 = np.ones(WEEK_30M, dtype=bool)
+    seen3[48:96] = False
+    actual = np.concatenate([values[week3][seen3], values[week4]])
+    forecast = np.concatenate([filled[WEEK_30M:2 * WEEK_30M][seen3], filled[week3]])
+    assert result.backtest_wape == pytest.approx(wape(actual, forecast))
+    np.testing.assert_allclose(result.contacts, values[week4])
+    assert np.all(result.contacts[6 * 48:] == 0)  # a weekday never open stays closed

@@ -20,6 +20,8 @@ How a queue is forecast:
    the same day a week earlier before any model sees it, and the ratio of its contacts to
    that day's is kept; a holiday in the horizon is the forecast times the ratio over all
    holidays of the history (left as forecast when the history has none).
+   A day with no contact at all on a weekday that has had contacts is missing data, not a
+   quiet day: it is filled from the nearest same weekday and not scored in the backtest.
 5. Handle time: the contact-weighted mean AHT of the same interval of the week over the
    history used (the queue's overall mean where that interval never had an answered
    contact).
@@ -214,8 +216,13 @@ def _forecast_one(
     scores: dict[str, float] = {}
     notes: list[str] = []
     days = np.array([d.date() for d in grid.index[::per_day]])
-    y, holiday_ratio = _without_holidays(grid["contacts"].to_numpy(dtype=np.float64), days,
-                                         per_day, holidays)
+    y, missing = _without_missing_days(grid["contacts"].to_numpy(dtype=np.float64), days,
+                                       per_day, holidays)
+    if missing.any():
+        notes.append(f"{int(missing.sum()) // per_day} day(s) with no contact where that "
+                     "weekday has had contacts taken as missing data: filled from the nearest "
+                     "same weekday, left out of the backtest")
+    y, holiday_ratio = _without_holidays(y, days, per_day, holidays)
     usable = max(0, min(windows, len(y) // week - 1))
     if usable < windows:
         notes.append(f"{len(y) / week:.1f} weeks of history: backtest on {usable} week(s)")
@@ -227,7 +234,9 @@ def _forecast_one(
         try:
             for window in range(usable, 0, -1):
                 end = len(y) - window * week
-                errors.append((y[end:end + week], _clean(MODELS[name](y[:end], week, per_day))))
+                seen = ~missing[end:end + week]  # missing data is no actual to score
+                forecast = _clean(MODELS[name](y[:end], week, per_day))
+                errors.append((y[end:end + week][seen], forecast[seen]))
         except Exception as error:  # a model that cannot fit this series is left out
             notes.append(f"{name} left out: {error}")
             continue
@@ -259,6 +268,32 @@ def _forecast_one(
         baseline_wape=scores.get(BASELINE), scores=scores, interval_s=interval_s,
         starts=starts, contacts=forecast[keep], aht_s=aht[keep], notes=tuple(notes),
     )
+
+
+def _without_missing_days(
+    y: Floats, days: npt.NDArray[np.object_], per_day: int, holidays: frozenset[date],
+) -> tuple[Floats, npt.NDArray[np.bool_]]:
+    """The history with days that look like missing data filled, and which intervals were.
+
+    A whole day (not a holiday) without a contact, on a weekday that had contacts on
+    another day of the history, is taken as missing data (a lost file, an outage of the
+    recording), not as a day nobody called: it is filled with the nearest same weekday
+    that has data (the earlier one on a tie). A weekday that never had a contact is closed.
+    """
+    whole_days = len(y) // per_day  # a last, partial day is never taken as missing
+    totals = y[: whole_days * per_day].reshape(whole_days, per_day).sum(axis=1)
+    weekday = np.array([day.weekday() for day in days[:whole_days]], dtype=np.int64)
+    usual = np.array([day not in holidays for day in days[:whole_days]], dtype=bool)
+    has_data = (totals > 0) & usual
+    missing_day = (totals == 0) & usual & np.isin(weekday, weekday[has_data])
+    filled = y.copy()
+    missing = np.zeros(len(y), dtype=bool)
+    for index in np.flatnonzero(missing_day):
+        donors = np.flatnonzero(has_data & (weekday == weekday[index]))
+        donor = int(donors[np.argmin(np.abs(donors - index) * 2 + (donors > index))])
+        filled[index * per_day:(index + 1) * per_day] = y[donor * per_day:(donor + 1) * per_day]
+        missing[index * per_day:(index + 1) * per_day] = True
+    return filled, missing
 
 
 def _without_holidays(
