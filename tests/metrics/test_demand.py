@@ -149,3 +149,25 @@ def test_attrition():
     assert value(source, "attrition", **march) == pytest.approx(100 * 31 / 57)
     # Everyone: x4 leaves too, 5 days: 2 / (62 / 31)
     assert value(source, "attrition", {"role": ""}, **march) == pytest.approx(100.0)
+
+
+def test_daily_accuracy_compares_the_days_totals():
+    # Actual per interval 3, 2 (09:00, 09:30) and 1 the next day (10:00) against
+    # forecasts 2, 3 and 2: interval errors 1, 1, 1; daily totals 5 vs 5 and 1 vs 2.
+    store = store_with(
+        contacts=[contact(f"c{i}", t) for i, t in enumerate(
+            ["2024-03-04 09:00", "2024-03-04 09:10", "2024-03-04 09:20", "2024-03-04 09:40",
+             "2024-03-04 09:50", "2024-03-05 10:10"])],
+        forecasts=[
+            row("forecasts", queue="q1", interval_start=at(start), interval_s=1800,
+                contacts=contacts, model="m")
+            for start, contacts in (("2024-03-04 09:00", 2.0), ("2024-03-04 09:30", 3.0),
+                                    ("2024-03-05 10:00", 2.0))
+        ],
+    )
+    assert value(store, "wape") == pytest.approx(100 * 3 / 6)
+    assert value(store, "wape", {"level": "day"}) == pytest.approx(100 * 1 / 6)
+    assert value(store, "mape", {"level": "day"}) == pytest.approx(100 * (0 + 1) / 2)
+    assert value(store, "forecast_bias", {"level": "day"}) == pytest.approx(100 * 1 / 6)
+    assert values(store, "wape", period="day", params={"level": "day"}) == pytest.approx(
+        {"2024-03-04T00:00:00+00:00": 0.0, "2024-03-05T00:00:00+00:00": 100.0})

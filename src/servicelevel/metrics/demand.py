@@ -19,7 +19,13 @@ import ibis.expr.types as ir
 from servicelevel.metrics.efficiency import offered
 from servicelevel.metrics.formulas import prepared_ratio
 from servicelevel.metrics.handling import handled
-from servicelevel.metrics.periods import Window, local_midnight, split_by_period
+from servicelevel.metrics.periods import (
+    PeriodSpec,
+    Window,
+    assign_period,
+    local_midnight,
+    split_by_period,
+)
 from servicelevel.metrics.registry import (
     Direction,
     Kind,
@@ -119,6 +125,11 @@ def _staffing_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) ->
     return cut.mutate(_num=cut._wn * cut.overlap_s, _den=cut._wd * cut.overlap_s)
 
 
+_LEVEL = Parameter(
+    "level", "interval", "interval: each forecast interval against the contacts that "
+    "arrived in it (interval accuracy); day: each queue's daily totals (daily accuracy), "
+    "for periods of a day or longer.", choices=("interval", "day"))
+
 _MODEL = Parameter("model", "", "Forecast model to use, e.g. seasonal_average or "
                    "intraday:seasonal_average; empty: per interval, the latest forecast made "
                    "(intraday re-forecasts left out).")
@@ -154,10 +165,20 @@ def _accuracy_rows(tables: TableSource, window: Window, p: Mapping[str, Any]) ->
     per_interval = joined.group_by(
         "_row", "tenant", "queue", period_at=joined.interval_start
     ).aggregate(_forecast=joined.contacts.max(), _actual=joined._c_at.count())
-    return per_interval.mutate(
+    per_interval = per_interval.mutate(
         _forecast=per_interval._forecast.fill_null(0.0),
         _actual=per_interval._actual.cast("float64"),
     )
+    if p["level"] == "interval":
+        return per_interval
+    # Daily accuracy: each queue's forecast and actual summed over its local day first.
+    days = Window(PeriodSpec.parse("day"), window.tz, window.start, window.end, window.tenant)
+    bounds = days.bounds(per_interval, "period_at", "period_at")
+    if bounds is None:
+        return per_interval
+    placed = assign_period(per_interval.drop("_row"), "period_at", days.grid(*bounds))
+    return placed.group_by("tenant", "queue", "period_at").aggregate(
+        _forecast=placed._forecast.sum(), _actual=placed._actual.sum())
 
 
 def _wape(t: ir.Table, p: Mapping[str, Any]) -> dict[str, ir.Scalar]:
@@ -194,7 +215,7 @@ register(Metric(
     ),
     formula=_wape,
     prepare=_accuracy_rows,
-    parameters=(_MODEL,),
+    parameters=(_MODEL, _LEVEL),
 ))
 
 register(Metric(
@@ -211,7 +232,7 @@ register(Metric(
     ),
     formula=_mape,
     prepare=_accuracy_rows,
-    parameters=(_MODEL,),
+    parameters=(_MODEL, _LEVEL),
 ))
 
 register(Metric(
@@ -225,7 +246,7 @@ register(Metric(
     notes=_ACCURACY_NOTE,
     formula=_bias,
     prepare=_accuracy_rows,
-    parameters=(_MODEL,),
+    parameters=(_MODEL, _LEVEL),
 ))
 
 
