@@ -240,3 +240,23 @@ def test_a_day_without_data_is_filled_and_left_out_of_the_backtest() -> None:
     assert result.backtest_wape == pytest.approx(wape(actual, forecast))
     np.testing.assert_allclose(result.contacts, values[week4])
     assert np.all(result.contacts[6 * 48:] == 0)  # a weekday never open stays closed
+
+
+def test_handle_time_model_is_chosen_by_backtest() -> None:
+    # Ten weeks; handle time fell from 300 s to 200 s four weeks before the end.
+    pattern = _weekly_pattern()
+    values = np.tile(pattern, 10)
+    history = _history(values, 1800)
+    history["aht_s"] = np.where(values > 0, np.where(np.arange(len(values)) < 6 * WEEK_30M,
+                                                     300.0, 200.0), np.nan)
+    (result,) = forecast_queues(history, interval_s=1800, horizon_s=86_400, tz=UTC_ZONE,
+                                models=("seasonal_naive",), backtest_windows=2)
+    assert result.aht_model == "aht_last_4_weeks"
+    # Backtest weeks 9 and 10 (actual 200 s each), each from the weeks before it:
+    # last 4 weeks: 250 then 225 s; last 8: 275 then 262.5 s; all: 275 then 266.7 s.
+    assert result.aht_scores == pytest.approx({
+        "aht_last_4_weeks": 100 * (50 + 25) / 400,
+        "aht_last_8_weeks": 100 * (75 + 62.5) / 400,
+        "aht_all_weeks": 100 * (75 + (300 * 6 + 200 * 3) / 9 - 200) / 400,
+    })
+    np.testing.assert_allclose(result.aht_s[pattern[:48] > 0], 200.0)

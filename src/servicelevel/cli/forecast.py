@@ -286,7 +286,8 @@ def _render(results: list[QueueForecast], output: str, tz: Any) -> None:
     records = [r for item in results for r in _records(item, tz)]
     if output == "json":
         summary = [{"queue": i.queue, "model": i.model, "backtest_wape": i.backtest_wape,
-                    "baseline_wape": i.baseline_wape, "scores": dict(i.scores)}
+                    "baseline_wape": i.baseline_wape, "scores": dict(i.scores),
+                    "aht_model": i.aht_model, "aht_scores": dict(i.aht_scores)}
                    for i in results]
         typer.echo(json.dumps({"models": summary, "forecast": records}, indent=2))
         return
@@ -374,8 +375,10 @@ def _summary(item: QueueForecast) -> str:
         return "—" if value is None else f"{value:.1f}%"
 
     others = ", ".join(f"{name} {pct(score)}" for name, score in sorted(item.scores.items()))
+    aht = pct(item.aht_scores.get(item.aht_model))
     return (f"{item.queue}: model {item.model}, backtest WAPE {pct(item.backtest_wape)} "
-            f"vs {BASELINE} {pct(item.baseline_wape)} ({others})")
+            f"vs {BASELINE} {pct(item.baseline_wape)} ({others}); handle time "
+            f"{item.aht_model}, backtest WAPE {aht}")
 
 
 def register(app: typer.Typer) -> None:

@@ -22,9 +22,11 @@ How a queue is forecast:
    holidays of the history (left as forecast when the history has none).
    A day with no contact at all on a weekday that has had contacts is missing data, not a
    quiet day: it is filled from the nearest same weekday and not scored in the backtest.
-5. Handle time: the contact-weighted mean AHT of the same interval of the week over the
-   history used (the queue's overall mean where that interval never had an answered
-   contact).
+5. Handle time: the contact-weighted mean AHT of the same interval of the week, over the
+   whole history used or its last 4 or 8 weeks (``AHT_MODELS``), chosen per queue by the
+   same rolling-origin backtest on handle-time WAPE (Σ |actual handle − handled ×
+   forecast AHT| ÷ Σ actual handle); the queue's overall mean where that interval never
+   had an answered contact.
 
 ``reforecast_intraday`` adjusts the rest of a day from what arrived so far;
 ``intraday_forecast`` does it for a queue's forecast of the day and names the result
@@ -105,6 +107,12 @@ MODELS: dict[str, Model] = {
 }
 
 
+#: Handle-time models: the contact-weighted AHT of each interval of the week over the
+#: last N weeks of the history (None: all of it). Chosen per queue by backtest.
+AHT_MODELS: dict[str, int | None] = {"aht_all_weeks": None, "aht_last_4_weeks": 4,
+                                     "aht_last_8_weeks": 8}
+
+
 @dataclass(frozen=True)
 class QueueForecast:
     """The forecast of one queue: the chosen model, the backtest, the intervals."""
@@ -120,6 +128,8 @@ class QueueForecast:
     aht_s: Floats
     notes: Sequence[str] = field(default_factory=tuple)
     required_agents: Floats | None = None  # per interval, once staffed
+    aht_model: str = "aht_all_weeks"  # the handle-time profile chosen (AHT_MODELS)
+    aht_scores: Mapping[str, float] = field(default_factory=dict)  # handle-time WAPE %
 
 
 def wape(actual: Floats, forecast: Floats) -> float | None:
@@ -162,6 +172,7 @@ def forecast_queues(
     history_weeks: int | None = None,
     holidays: Collection[date] = frozenset(),
     progress: Callable[[str], None] | None = None,
+    aht_models: Sequence[str] = tuple(AHT_MODELS),
 ) -> list[QueueForecast]:
     """Forecast every queue in ``history`` from the interval after its last one.
 
@@ -173,6 +184,10 @@ def forecast_queues(
     unknown = [name for name in models if name not in MODELS]
     if unknown:
         raise InputError(f"models: {', '.join(unknown)} unknown; use {', '.join(MODELS)}")
+    unknown = [name for name in aht_models if name not in AHT_MODELS]
+    if unknown or not aht_models:
+        raise InputError(f"handle-time models: {', '.join(unknown) or 'none'} given; use "
+                         f"{', '.join(AHT_MODELS)}")
     per_day = 86_400 // interval_s
     horizon = int(np.ceil(horizon_s / interval_s))
     if horizon <= 0:
@@ -183,7 +198,8 @@ def forecast_queues(
         if history_weeks is not None:
             grid = grid.iloc[-history_weeks * _DAYS_PER_WEEK * per_day:]
         results.append(_forecast_one(str(queue), grid, interval_s, per_day, horizon, tz,
-                                     models, backtest_windows, frozenset(holidays), progress))
+                                     models, backtest_windows, frozenset(holidays), progress,
+                                     aht_models))
     return results
 
 
@@ -210,7 +226,7 @@ def _local_grid(rows: pd.DataFrame, interval_s: int, tz: ZoneInfo) -> pd.DataFra
 def _forecast_one(
     queue: str, grid: pd.DataFrame, interval_s: int, per_day: int, horizon: int,
     tz: ZoneInfo, models: Sequence[str], windows: int, holidays: frozenset[date],
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str], None] | None, aht_models: Sequence[str],
 ) -> QueueForecast:
     week = per_day * _DAYS_PER_WEEK
     scores: dict[str, float] = {}
@@ -253,7 +269,10 @@ def _forecast_one(
     start = len(y)  # position of the first forecast interval on the grid
     slots = (start + np.arange(horizon)) % week
     forecast[~_open_slots(y, week)[slots]] = 0.0
-    aht = _aht_profile(grid, week)[slots]
+    aht_scores = _aht_backtest(grid, week, usable, missing, aht_models)
+    aht_model = min(aht_scores, key=lambda n: (round(aht_scores[n], 9), n)) if aht_scores \
+        else aht_models[0]
+    aht = _aht_profile(grid, week, AHT_MODELS[aht_model])[slots]
     local = pd.date_range(grid.index[-1] + pd.Timedelta(seconds=interval_s), periods=horizon,
                           freq=f"{interval_s}s")
     on_holiday = np.array([d.date() in holidays for d in local], dtype=bool)
@@ -267,6 +286,7 @@ def _forecast_one(
         queue=queue, model=chosen, backtest_wape=scores.get(chosen),
         baseline_wape=scores.get(BASELINE), scores=scores, interval_s=interval_s,
         starts=starts, contacts=forecast[keep], aht_s=aht[keep], notes=tuple(notes),
+        aht_model=aht_model, aht_scores=aht_scores,
     )
 
 
@@ -326,16 +346,51 @@ def _open_slots(y: Floats, week: int) -> npt.NDArray[np.bool_]:
     return seen
 
 
-def _aht_profile(grid: pd.DataFrame, week: int) -> Floats:
-    """Contact-weighted AHT per interval of the week; the overall mean where unseen."""
+def _aht_backtest(grid: pd.DataFrame, week: int, windows: int,
+                  missing: npt.NDArray[np.bool_], names: Sequence[str]) -> dict[str, float]:
+    """Handle-time WAPE % of each AHT model over the last ``windows`` weeks: Σ |actual
+    handle − handled × forecast AHT| ÷ Σ actual handle (seconds), each week forecast from
+    the weeks before it."""
+    handle = grid["handle"].to_numpy(dtype=np.float64)
+    handled = grid["handled"].to_numpy(dtype=np.float64)
+    scores: dict[str, float] = {}
+    for name in names:
+        weeks = AHT_MODELS[name]
+        error = total = 0.0
+        for window in range(windows, 0, -1):
+            end = len(grid) - window * week
+            if end <= 0:
+                continue
+            profile = _aht_profile(grid.iloc[:end], week, weeks)
+            slots = (end + np.arange(week)) % week
+            part = slice(end, end + week)
+            seen = ~missing[part]
+            predicted = np.nan_to_num(profile[slots]) * handled[part]
+            error += float(np.abs(handle[part] - predicted)[seen].sum())
+            total += float(handle[part][seen].sum())
+        if total > 0:
+            scores[name] = 100.0 * error / total
+    return scores
+
+
+def _aht_profile(grid: pd.DataFrame, week: int, weeks: int | None = None) -> Floats:
+    """Contact-weighted AHT per interval of the week over the last ``weeks`` weeks (all
+    when None), aligned to the grid's start; the overall mean where unseen."""
     def by_slot(values: Floats) -> Floats:
         padded = np.zeros(-(-len(values) // week) * week)
         padded[:len(values)] = values
         summed: Floats = padded.reshape(-1, week).sum(axis=0)
         return summed
 
-    handle = by_slot(grid["handle"].to_numpy(dtype=np.float64))
-    handled = by_slot(grid["handled"].to_numpy(dtype=np.float64))
+    handle = grid["handle"].to_numpy(dtype=np.float64)
+    handled = grid["handled"].to_numpy(dtype=np.float64)
+    if weeks is not None and len(handle) > weeks * week:
+        # Keep whole weeks of the grid's own phase, so slot k stays slot k.
+        first = len(handle) - weeks * week - (len(handle) - weeks * week) % week
+        mask = np.arange(len(handle)) >= first
+        handle, handled = np.where(mask, handle, 0.0), np.where(mask, handled, 0.0)
+    handle = by_slot(handle)
+    handled = by_slot(handled)
     overall = handle.sum() / handled.sum() if handled.sum() > 0 else np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         profile: Floats = np.where(handled > 0, handle / handled, overall)
