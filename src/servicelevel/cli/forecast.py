@@ -24,7 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from servicelevel.cli import console
-from servicelevel.cli.kpi import FORMATS, _date
+from servicelevel.cli.kpi import FORMATS, parse_date
 from servicelevel.cli.options import DbOption, TenantOption, db_path
 from servicelevel.cli.queueing import (
     Asa,
@@ -35,9 +35,9 @@ from servicelevel.cli.queueing import (
     Shrinkage,
     Sl,
     Within,
-    _check_shrinkage,
-    _model,
-    _targets,
+    checked_shrinkage,
+    model_choice,
+    staffing_targets,
 )
 from servicelevel.errors import InputError
 from servicelevel.metrics import KpiQuery, MetricRequest, PeriodSpec, compute_table
@@ -109,7 +109,7 @@ def forecast(
         _store(store_path, results, tenant)
         _render_intraday(day, results, output, local)
     else:
-        end_day = _date(end, "--to")
+        end_day = parse_date(end, "--to")
         results = fit(end_day, parse_duration(horizon, option="--horizon"), None)
         if staffer is not None:
             results = [staffer(item) for item in results]
@@ -125,9 +125,9 @@ def _staffer(sl: float | None, within: str, asa: str | None, max_abandon: float 
     """Required agents per interval when a target is given (options as in ``slm plan``)."""
     if sl is None and asa is None and max_abandon is None and max_occupancy is None:
         return None
-    model_name, patience_s = _model(model, patience)
-    targets = _targets(sl, within, asa, max_abandon, max_occupancy)
-    share = _check_shrinkage(shrinkage)
+    model_name, patience_s = model_choice(model, patience)
+    targets = staffing_targets(sl, within, asa, max_abandon, max_occupancy)
+    share = checked_shrinkage(shrinkage)
     return lambda item: with_required_agents(item, targets, model=model_name,
                                              patience=patience_s, shrinkage=share)
 

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from servicelevel.cli import console
-from servicelevel.cli.kpi import FORMATS, _date
+from servicelevel.cli.kpi import FORMATS, parse_date
 from servicelevel.cli.options import DbOption, TenantOption, db_path
 from servicelevel.errors import InputError
 from servicelevel.model.time import parse_duration, zone
@@ -70,7 +70,7 @@ def hire(
     if output not in FORMATS:
         raise InputError(f"--format: {output!r} is not one of {', '.join(FORMATS)}")
     local = zone(tz, option="--tz")
-    today = _date(as_of, "--as-of") or datetime.now(UTC).astimezone(local).date()
+    today = parse_date(as_of, "--as-of") or datetime.now(UTC).astimezone(local).date()
     required = weekly_required_fte(
         _read_plan(plan), tz=local, hours_per_fte=hours_per_fte, shrinkage=shrinkage,
         interval_s=None if interval is None else parse_duration(interval, option="--interval"))

@@ -61,13 +61,14 @@ def build_query(
         period=PeriodSpec.parse(period),
         tz=zone(tz, option="--tz"),
         by=[b.strip() for b in by.split(",") if b.strip()] if by else [],
-        start=_date(start, "--from"),
-        end=_date(end, "--to"),
+        start=parse_date(start, "--from"),
+        end=parse_date(end, "--to"),
         tenant=tenant,
     )
 
 
-def _date(text: str | None, option: str) -> date | None:
+def parse_date(text: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option, or None when not given."""
     if text is None:
         return None
     try:

@@ -48,7 +48,8 @@ def _share(value: float | None, option: str) -> float | None:
     return value
 
 
-def _model(model: str, patience: str | None) -> tuple[str, float | None]:
+def model_choice(model: str, patience: str | None) -> tuple[str, float | None]:
+    """``--model`` and ``--patience`` checked: the model's name and the patience in seconds."""
     if model not in MODELS:
         raise InputError(f"--model: {model!r} is not one of {', '.join(MODELS)}")
     if model == "erlang_a" and patience is None:
@@ -56,8 +57,10 @@ def _model(model: str, patience: str | None) -> tuple[str, float | None]:
     return model, None if patience is None else parse_duration(patience, option="--patience")
 
 
-def _targets(sl: float | None, within: str, asa: str | None, max_abandon: float | None,
-             max_occupancy: float | None) -> Targets:
+def staffing_targets(sl: float | None, within: str, asa: str | None,
+                     max_abandon: float | None, max_occupancy: float | None) -> Targets:
+    """The staffing targets of ``--sl/--within``, ``--asa``, ``--max-abandon`` and
+    ``--max-occupancy``, checked together."""
     targets = Targets(
         service_level=_share(sl, "--sl"), threshold=parse_duration(within, option="--within"),
         asa=None if asa is None else parse_duration(asa, option="--asa"),
@@ -98,11 +101,11 @@ def staff_command(
     as_json: JsonOption = False,
 ) -> None:
     """Agents needed for one interval to meet every target together."""
-    model_name, patience_s = _model(model, patience)
-    targets = _targets(sl, within, asa, max_abandon, max_occupancy)
+    model_name, patience_s = model_choice(model, patience)
+    targets = staffing_targets(sl, within, asa, max_abandon, max_occupancy)
     result = staff(calls, parse_duration(interval, option="--interval"),
                    parse_duration(aht, option="--aht"), targets, model=model_name,
-                   patience=patience_s, shrinkage=_check_shrinkage(shrinkage))
+                   patience=patience_s, shrinkage=checked_shrinkage(shrinkage))
     record = {k: _plain(v) for k, v in result.as_dict().items()}
     if as_json:
         typer.echo(json.dumps(record))
@@ -115,7 +118,8 @@ def staff_command(
         console.print(f"Implied abandon rate: {result.abandon_probability:.1%}")
 
 
-def _check_shrinkage(value: float) -> float:
+def checked_shrinkage(value: float) -> float:
+    """``--shrinkage`` as a share in [0, 1)."""
     if not 0.0 <= value < 1.0:
         raise InputError(f"--shrinkage: {value!r} is not a share in [0, 1); write e.g. 0.3")
     return value
@@ -129,15 +133,15 @@ def plan_command(
     as_json: JsonOption = False,
 ) -> None:
     """Agents per interval for a table of calls and AHT (seconds) per interval."""
-    model_name, patience_s = _model(model, patience)
-    targets = _targets(sl, within, asa, max_abandon, max_occupancy)
+    model_name, patience_s = model_choice(model, patience)
+    targets = staffing_targets(sl, within, asa, max_abandon, max_occupancy)
     try:
         table = pd.read_csv(source)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise InputError(f"--from: cannot read {source} as CSV ({error})") from None
     plan = staffing_plan(table, targets, interval=parse_duration(interval, option="--interval"),
                          model=model_name, patience=patience_s,
-                         shrinkage=_check_shrinkage(shrinkage), cost_per_hour=cost_per_hour)
+                         shrinkage=checked_shrinkage(shrinkage), cost_per_hour=cost_per_hour)
     _print_records(plan.to_dict("records"), as_json, f"Staffing plan ({model_name})")
 
 
@@ -150,14 +154,14 @@ def cost_curve_command(
     cost_per_hour: CostPerHour = None, as_json: JsonOption = False,
 ) -> None:
     """Agents and cost against the service level target: the cost of one more point."""
-    model_name, patience_s = _model(model, patience)
+    model_name, patience_s = model_choice(model, patience)
     if not (0.0 < sl_from <= sl_to < 1.0 and step > 0.0):
         raise InputError("--sl-from, --sl-to, --step: need 0 < from <= to < 1 and step > 0")
     levels = np.round(np.arange(sl_from, sl_to + step / 2, step), 10)
     curve = cost_curve(calls, parse_duration(interval, option="--interval"),
                        parse_duration(aht, option="--aht"),
                        parse_duration(within, option="--within"), levels, model=model_name,
-                       patience=patience_s, shrinkage=_check_shrinkage(shrinkage),
+                       patience=patience_s, shrinkage=checked_shrinkage(shrinkage),
                        cost_per_hour=1.0 if cost_per_hour is None else cost_per_hour)
     _print_records(curve.to_dict("records"), as_json, f"Cost of service level ({model_name})")
 
@@ -171,7 +175,7 @@ def simulate_command(
     as_json: JsonOption = False,
 ) -> None:
     """Simulate the queue and set it beside the formula's answer."""
-    model_name, patience_s = _model(model, patience)
+    model_name, patience_s = model_choice(model, patience)
     length, h, t = (parse_duration(v, option=o) for v, o in
                     ((interval, "--interval"), (aht, "--aht"), (within, "--within")))
     if agents < 1 or intervals < 1:
