@@ -288,6 +288,119 @@ def test_identical_agents_share_a_requirement() -> None:
     assert len({(s.agent_id, s.start.day) for s in result.shifts}) == 10
 
 
+def assert_agent_rules_kept(result: Schedule, rules: ScheduleRules,
+                            full_weeks: set[pd.Timestamp] | None = None) -> None:
+    """Every named agent works only templates and times open to them, at most one shift a
+    day, within their weekly limits (and minimums in ``full_weeks``, given by Monday), with
+    their rest between shifts and no more days in a row than allowed."""
+    full_weeks = full_weeks or set()
+    by_id = {agent.id: agent for agent in rules.agents}
+    worked: dict[str, list[Any]] = {}
+    for shift in result.shifts:
+        assert shift.agent_id in by_id
+        worked.setdefault(shift.agent_id, []).append(shift)
+    for agent_id, shifts in worked.items():
+        agent = by_id[agent_id]
+        shifts.sort(key=lambda s: s.start)
+        days = [s.start.normalize() for s in shifts]
+        assert len(set(days)) == len(days)
+        for shift in shifts:
+            assert not agent.templates or shift.template in agent.templates
+            assert shift.start.date() not in agent.unavailable
+            if agent.available is not None:
+                window = agent.available.window(shift.start.weekday())
+                assert window is not None
+                day = shift.start.normalize()
+                assert day + pd.Timedelta(minutes=window[0]) <= shift.start
+                assert shift.end <= day + pd.Timedelta(minutes=window[1])
+        for before, after in itertools.pairwise(shifts):
+            rest = (after.start - before.end) / pd.Timedelta(hours=1)
+            assert rest >= (agent.min_rest_hours or 0)
+        weeks: dict[pd.Timestamp, list[Any]] = {}
+        for shift, day in zip(shifts, days, strict=True):
+            weeks.setdefault(day - pd.Timedelta(days=day.weekday()), []).append(shift)
+        for monday, week in weeks.items():
+            hours = sum(rules.template(s.template).paid_length for s in week) * 0.5
+            assert agent.max_shifts_per_week is None or len(week) <= agent.max_shifts_per_week
+            assert agent.max_hours_per_week is None or hours <= agent.max_hours_per_week
+            if monday in full_weeks:
+                assert hours >= (agent.min_hours_per_week or 0)
+        if full_weeks - set(weeks):
+            assert not agent.min_hours_per_week
+        if agent.max_consecutive_days is not None:
+            run = 1
+            for before, after in itertools.pairwise(days):
+                run = run + 1 if after - before == pd.Timedelta(days=1) else 1
+                assert run <= agent.max_consecutive_days
+
+
+def test_identical_agents_are_given_the_shifts_counted_for_them() -> None:
+    # A week needing two agents for one 8-hour shift a day: 14 shifts among three agents
+    # who each work 4 or 5 days, no more than 5 in a row, 11 hours apart.
+    limits = {"max_shifts_per_week": 5, "min_hours_per_week": 32, "max_consecutive_days": 5,
+              "min_rest_hours": 11}
+    rules = _agents([{"id": f"a{n}", **limits} for n in range(3)])
+    result = build_schedule(_days([2] * 16, 7), rules)
+    assert (result.status, result.under_staffing, len(result.shifts)) == ("OPTIMAL", 0, 14)
+    assert result.cost == 14 * 16
+    assert_agent_rules_kept(result, rules, {pd.Timestamp("2026-01-05")})
+
+
+def test_shifts_the_agents_cannot_share_fall_back_to_one_model_per_agent() -> None:
+    # Three days each need one agent for 8 hours; two agents work at most 12 hours a week.
+    # Counted for both together, three 8-hour shifts fit (24 h); shared out, each agent
+    # works one long and one short shift at most, so 4 hours of one day stay short.
+    rules = _rules({"agents": [{"id": f"a{n}", "max_hours_per_week": 12,
+                                "max_shifts_per_week": 2} for n in range(2)]},
+                   name="long", starts=["08:00"], length=16)
+    rules = ScheduleRules.model_validate({
+        **rules.model_dump(by_alias=True, exclude={"templates"}),
+        "templates": [{"name": "long", "starts": ["08:00"], "length": 16},
+                      {"name": "short", "starts": ["08:00"], "length": 8}]})
+    result = build_schedule(_days([1] * 16, 3), rules)
+    assert result.under_staffing == 8
+    assert result.under_staffing_bound == 8
+    assert_agent_rules_kept(result, rules)
+
+
+def test_a_mixed_two_week_roster_keeps_every_agent_rule() -> None:
+    # Early, late and any-time full-timers (with breaks and an unpaid lunch), part-timers in
+    # the evening or at the weekend, days off: every shift keeps its template's rules and
+    # every agent theirs, and the schedule is no worse than the greedy one.
+    full = {"name": "full", "length": 12, "starts": ["07:00", "08:00", "09:00", "10:00"],
+            "breaks": [{"kind": "break", "length": 1, "earliest": 3, "latest": 4},
+                       {"kind": "lunch", "length": 1, "earliest": 6, "latest": 7,
+                        "paid": False}]}
+    part = {"name": "part", "length": 6, "cost_per_interval": 1.1,
+            "starts": ["07:00", "10:00", "12:00", "13:00"],
+            "breaks": [{"kind": "break", "length": 1, "earliest": 2, "latest": 3}]}
+    agents: list[dict[str, Any]] = []
+    for n in range(6):
+        agent: dict[str, Any] = {"id": f"F{n}", "templates": ["full"], "min_hours_per_week": 16,
+                                 "max_hours_per_week": 25, "max_shifts_per_week": 5,
+                                 "min_rest_hours": 11, "max_consecutive_days": 4}
+        if n % 3 == 1:
+            agent["available"] = {"default": ["07:00", "14:00"]}
+        if n == 4:
+            agent["unavailable"] = ["2026-01-07"]
+        agents.append(agent)
+    for n in range(3):
+        agents.append({"id": f"P{n}", "templates": ["part"], "max_hours_per_week": 9,
+                       "min_rest_hours": 11,
+                       "available": {"default": ["12:00", "16:00"]} if n else None})
+    rules = ScheduleRules.model_validate({"templates": [full, part], "agents": agents,
+                                         "time_limit_seconds": 5})
+    required = [1, 2, 3, 3, 4, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 1, 1, 1]
+    plan = _days(required, 14, "2026-01-05 07:00")
+    result = build_schedule(plan, rules)
+    greedy = greedy_schedule(plan, rules)
+    mondays = {pd.Timestamp("2026-01-05"), pd.Timestamp("2026-01-12")}
+    for schedule in (result, greedy):
+        assert_rules_kept(schedule, rules)
+        assert_agent_rules_kept(schedule, rules, mondays)
+    assert (result.under_staffing, result.cost) <= (greedy.under_staffing, greedy.cost)
+
+
 # -- break patterns ------------------------------------------------------------------------
 
 

@@ -8,15 +8,20 @@ Pure (no I/O): a CP-SAT model (OR-Tools), laid out by ``schedule_problem``:
   the group's agents take their breaks at those offsets (a pattern is one placement of all
   the template's breaks that respects their windows and spacing; the counts add up to the
   group). Agents of a group are interchangeable, so patterns are dealt out after solving;
-* with named agents, one boolean per (agent, group) the agent may work: the group's count
-  is the sum of its agents, at most one shift a day, weekly shifts and hours, rest between
-  shifts and consecutive days per agent; identical agents are ordered by shifts worked;
+* with named agents, the *aggregate model*: one integer variable per (class of identical
+  agents, group) counts the class's shifts there (the group's count is their sum), and each
+  agent rule (one shift a day, weekly shifts and hours, rest between shifts, consecutive
+  days) is summed over the class, a relaxation; after solving, a small model with one
+  boolean per (agent, group its class works) shares each class's shifts out among its
+  agents under every rule. Should that fail, the *agent model* is solved instead: one
+  boolean per (agent, group) the agent may work, identical agents ordered by shifts worked;
 * agents working in an interval = agents on shift minus those on a break; each interval has
   a floor and a ceiling (``agents_per_interval``) and at most ``max_agents`` shifts a day.
 
-The objective is lexicographic, solved in two passes: first the fewest agent-intervals
-short (under-staffing), then, with under-staffing held at that value, the least cost (paid
-intervals, in hundredths) plus over-staffing (agent-intervals over). The greedy schedule
+The objective is lexicographic, solved in two passes (on the aggregate model, or the
+anonymous or agent model): first the fewest agent-intervals short (under-staffing), then,
+with under-staffing held at that value, the least cost (paid intervals, in hundredths) plus
+over-staffing (agent-intervals over). The greedy schedule
 (``schedule_greedy``) is the first pass's starting hint and the first pass's schedule the
 second's. An unmet requirement still gives the best partial schedule, and
 ``Schedule.shortfalls`` names the intervals left short; floors that cannot all be met
@@ -132,11 +137,16 @@ class _Callback(cp_model.CpSolverSolutionCallback):
 
 class _Model:
     """The CP-SAT model of a problem. ``soft_floors`` turns minimums into penalties, to find
-    which ones cannot be met together."""
+    which ones cannot be met together; ``aggregate`` counts shifts per class of identical
+    agents instead of one boolean per agent (a relaxation, shared out by ``_assign``)."""
 
-    def __init__(self, problem: Problem, *, soft_floors: bool = False) -> None:
+    def __init__(self, problem: Problem, *, soft_floors: bool = False,
+                 aggregate: bool = False) -> None:
         self.problem = p = problem
         self.model = m = cp_model.CpModel()
+        self.aggregate = aggregate
+        self.classes = _classes(p)
+        self.class_of = {a: c for c, members in enumerate(self.classes) for a in members}
         target = [max(r, lo) for r, lo in zip(p.need, p.low, strict=True)]
         top = max(target, default=0)
         cap = 2 * top + 1 if p.rules.max_agents is None else min(2 * top + 1, p.rules.max_agents)
@@ -148,6 +158,7 @@ class _Model:
         self.x: dict[int, cp_model.IntVar] = {}
         self.y: dict[tuple[int, int], cp_model.IntVar] = {}
         self.a: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.z: dict[tuple[int, int], cp_model.IntVar] = {}
         terms: list[list[tuple[cp_model.IntVar, int]]] = [[] for _ in p.times]
         per_day: dict[int, list[cp_model.IntVar]] = {}
         for g, group in enumerate(p.groups):
@@ -156,7 +167,14 @@ class _Model:
             x = m.new_int_var(0, min(cap, len(takers[g])) if named else cap, f"x{g}")
             self.x[g] = x
             per_day.setdefault(group.day, []).append(x)
-            if named:
+            if named and aggregate:
+                members: dict[int, int] = {}  # class: its agents who may take g
+                for a in takers[g]:
+                    members[self.class_of[a]] = members.get(self.class_of[a], 0) + 1
+                zs = [m.new_int_var(0, n, f"z{c}_{g}") for c, n in members.items()]
+                self.z.update({(c, g): v for c, v in zip(members, zs, strict=True)})
+                m.add(x == sum(zs))
+            elif named:
                 agents = [m.new_bool_var(f"a{a}_{g}") for a in takers[g]]
                 self.a.update({(a, g): v for a, v in zip(takers[g], agents, strict=True)})
                 m.add(x == sum(agents))
@@ -197,83 +215,38 @@ class _Model:
                     m.add(cov + s >= p.low[i])
                 else:
                     m.add(cov >= p.low[i])
-        if named:
-            self._agent_rules(takers, soft_floors)
+        if named and aggregate:
+            per_class: list[dict[int, cp_model.IntVar]] = [{} for _ in self.classes]
+            for (c, g), v in self.z.items():
+                per_class[c][g] = v
+            for alike, mine in zip(self.classes, per_class, strict=True):
+                _agent_rules(p, m, p.agents[alike[0]], alike[0], mine, len(alike), None)
+        elif named:
+            shifts_of: list[list[cp_model.IntVar]] = [[] for _ in p.agents]
+            for a in range(len(p.agents)):
+                mine = {g: self.a[a, g] for g in p.eligible[a] if (a, g) in self.a}
+                shifts_of[a] = list(mine.values())
+                _agent_rules(p, m, p.agents[a], a, mine, 1,
+                             self.slack if soft_floors else None)
+            # Identical agents are interchangeable: the earlier one works at least as many
+            # shifts.
+            for alike in self.classes:
+                for first, second in itertools.pairwise(alike):
+                    m.add(sum(shifts_of[first]) >= sum(shifts_of[second]))
         self.cost = cp_model.LinearExpr.weighted_sum(
             list(self.x.values()), [p.groups[g].cost for g in self.x])
-
-    def _agent_rules(self, takers: list[list[int]], soft_floors: bool) -> None:
-        p, m = self.problem, self.model
-        one_day = pd.Timedelta(days=1)
-        date_index = {d: n for n, d in enumerate(p.days)}
-        shifts_of: list[list[cp_model.IntVar]] = []
-        for a, agent in enumerate(p.agents):
-            mine = {g: self.a[a, g] for g in p.eligible[a] if (a, g) in self.a}
-            shifts_of.append(list(mine.values()))
-            by_day: dict[int, list[int]] = {}
-            for g in mine:
-                by_day.setdefault(p.groups[g].day, []).append(g)
-            works = {d: sum(mine[g] for g in gs) for d, gs in by_day.items()}
-            for d, gs in by_day.items():
-                if len(gs) > 1:
-                    m.add(works[d] <= 1)
-            for w, days in enumerate(p.weeks):
-                gs = [g for d in days for g in by_day.get(d, [])]
-                if agent.max_shifts_per_week is not None and len(gs) > agent.max_shifts_per_week:
-                    m.add(sum(mine[g] for g in gs) <= agent.max_shifts_per_week)
-                paid = cp_model.LinearExpr.weighted_sum([mine[g] for g in gs],
-                                                        [p.groups[g].paid for g in gs])
-                if agent.max_hours_per_week is not None:
-                    m.add(paid <= hours_in_intervals(agent.max_hours_per_week, p.step, up=False))
-                if agent.min_hours_per_week and p.full_weeks[w]:
-                    least = hours_in_intervals(agent.min_hours_per_week, p.step, up=True)
-                    if soft_floors:
-                        s = m.new_int_var(0, least, f"h{a}_{w}")
-                        self.slack.append((f"agent {agent.id!r}: min_hours_per_week in the "
-                                           f"week of {p.days[days[0]].date()}", s))
-                        m.add(paid + s >= least)
-                    else:
-                        m.add(paid >= least)
-            if agent.min_rest_hours:
-                self._rest(agent, mine, by_day)
-            if agent.max_consecutive_days is not None:
-                run = agent.max_consecutive_days
-                for day in p.days:
-                    window = [date_index.get(day + k * one_day) for k in range(run + 1)]
-                    if all(n is not None and n in works for n in window):
-                        m.add(sum(works[n] for n in window if n is not None) <= run)
-        # Identical agents are interchangeable: the earlier one works at least as many shifts.
-        classes: dict[str, list[int]] = {}
-        for a, agent in enumerate(p.agents):
-            classes.setdefault(agent.limits_key(), []).append(a)
-        for members in classes.values():
-            for first, second in itertools.pairwise(members):
-                m.add(sum(shifts_of[first]) >= sum(shifts_of[second]))
-        self.classes = list(classes.values())
-
-    def _rest(self, agent: AgentRule, mine: dict[int, cp_model.IntVar],
-              by_day: dict[int, list[int]]) -> None:
-        p, m = self.problem, self.model
-        assert agent.min_rest_hours is not None
-        rest = pd.Timedelta(hours=agent.min_rest_hours)
-        for d, gs in by_day.items():
-            for end in sorted({p.groups[g].end for g in gs}):
-                ending = [mine[g] for g in gs if p.groups[g].end >= end]
-                too_soon = [mine[h] for e, hs in by_day.items() if e > d for h in hs
-                            if p.groups[h].start < end + rest]
-                if too_soon:
-                    m.add(sum(ending) + sum(too_soon) <= 1)
 
     def hint(self, placements: list[Placement]) -> None:
         """Start the search from these placements (relabelling identical agents so the
         hint keeps the symmetry-breaking order)."""
         p, m = self.problem, self.model
         m.clear_hints()  # type: ignore[no-untyped-call]
-        if p.agents:
-            placements = _relabel(placements, getattr(self, "classes", []))
+        if p.agents and not self.aggregate:
+            placements = _relabel(placements, self.classes)
         x = {g: 0 for g in self.x}
         y = {key: 0 for key in self.y}
         a = {key: 0 for key in self.a}
+        z = {key: 0 for key in self.z}
         working = np.zeros(len(p.times), dtype=np.int64)
         for pl in placements:
             if pl.group not in x:
@@ -283,6 +256,8 @@ class _Model:
                 y[pl.group, pl.pattern] += 1
             if pl.agent is not None and (pl.agent, pl.group) in a:
                 a[pl.agent, pl.group] = 1
+            if pl.agent is not None and (self.class_of[pl.agent], pl.group) in z:
+                z[self.class_of[pl.agent], pl.group] += 1
             group = p.groups[pl.group]
             for k, pos in enumerate(group.covers):
                 if pos >= 0 and not group.off[pl.pattern, k]:
@@ -293,6 +268,8 @@ class _Model:
             m.add_hint(var, y[key2])
         for key2, var in self.a.items():
             m.add_hint(var, a[key2])
+        for key2, var in self.z.items():
+            m.add_hint(var, z[key2])
         for i, (u, o) in enumerate(zip(self.u, self.o, strict=True)):
             m.add_hint(u, max(p.need[i] - int(working[i]), 0))
             m.add_hint(o, max(int(working[i]) - p.need[i], 0))
@@ -310,13 +287,115 @@ class _Model:
                             for _ in range(int(solver.value(self.y[g, q])))]
             else:
                 patterns = [0] * count
-            if p.agents:
+            if p.agents and not self.aggregate:
                 agents: list[int | None] = [a for (a, h), v in self.a.items()
                                             if h == g and solver.value(v)]
             else:
                 agents = [None] * count
             found += [Placement(g, q, a) for q, a in zip(patterns, agents, strict=True)]
         return found
+
+
+def _classes(problem: Problem) -> list[list[int]]:
+    """Agents with the same limits, availability and templates: interchangeable."""
+    classes: dict[str, list[int]] = {}
+    for a, agent in enumerate(problem.agents):
+        classes.setdefault(agent.limits_key(), []).append(a)
+    return list(classes.values())
+
+
+def _agent_rules(p: Problem, m: cp_model.CpModel, agent: AgentRule, index: int,
+                 mine: dict[int, cp_model.IntVar], members: int,
+                 slack: list[tuple[str, cp_model.IntVar]] | None) -> None:
+    """One agent's rules on ``mine`` (group: shifts worked there). With ``members`` > 1 the
+    variables count the shifts of that many identical agents and the rules are summed over
+    them (a relaxation: every schedule of the agents keeps it)."""
+    n = members
+    one_day = pd.Timedelta(days=1)
+    date_index = {d: k for k, d in enumerate(p.days)}
+    by_day: dict[int, list[int]] = {}
+    for g in mine:
+        by_day.setdefault(p.groups[g].day, []).append(g)
+    works = {d: sum(mine[g] for g in gs) for d, gs in by_day.items()}
+    for d, gs in by_day.items():
+        if len(gs) > 1 or n > 1:
+            m.add(works[d] <= n)
+    for w, days in enumerate(p.weeks):
+        gs = [g for d in days for g in by_day.get(d, [])]
+        if agent.max_shifts_per_week is not None and len(gs) > agent.max_shifts_per_week:
+            m.add(sum(mine[g] for g in gs) <= n * agent.max_shifts_per_week)
+        paid = cp_model.LinearExpr.weighted_sum([mine[g] for g in gs],
+                                                [p.groups[g].paid for g in gs])
+        if agent.max_hours_per_week is not None:
+            most = hours_in_intervals(agent.max_hours_per_week, p.step, up=False)
+            m.add(paid <= n * most)
+            if n > 1 and gs:  # each agent's shifts fit their hours: at most this many
+                shortest = np.cumsum(sorted(p.groups[g].paid for g in gs))
+                m.add(sum(mine[g] for g in gs) <= n * int(np.sum(shortest <= most)))
+        if agent.min_hours_per_week and p.full_weeks[w]:
+            owed = hours_in_intervals(agent.min_hours_per_week, p.step, up=True)
+            least = n * owed
+            if n > 1:  # at least this many shifts each, one a day
+                longest = np.cumsum(sorted((max(p.groups[g].paid for g in by_day[d])
+                                            for d in days if d in by_day), reverse=True))
+                if longest.size and longest[-1] >= owed:
+                    fewest = int(np.searchsorted(longest, owed)) + 1
+                    m.add(sum(mine[g] for g in gs) >= n * fewest)
+            if slack is not None:
+                s = m.new_int_var(0, least, f"h{index}_{w}")
+                slack.append((f"agent {agent.id!r}: min_hours_per_week in the "
+                              f"week of {p.days[days[0]].date()}", s))
+                m.add(paid + s >= least)
+            else:
+                m.add(paid >= least)
+    if agent.min_rest_hours:
+        rest = pd.Timedelta(hours=agent.min_rest_hours)
+        for d, gs in by_day.items():
+            for end in sorted({p.groups[g].end for g in gs}):
+                ending = [mine[g] for g in gs if p.groups[g].end >= end]
+                too_soon = [mine[h] for e, hs in by_day.items() if e > d for h in hs
+                            if p.groups[h].start < end + rest]
+                if too_soon:
+                    m.add(sum(ending) + sum(too_soon) <= n)
+    if agent.max_consecutive_days is not None:
+        run = agent.max_consecutive_days
+        for day in p.days:
+            window = [date_index.get(day + k * one_day) for k in range(run + 1)]
+            if all(k is not None and k in works for k in window):
+                m.add(sum(works[k] for k in window if k is not None) <= n * run)
+
+
+def _assign(problem: Problem, built: _Model, solver: cp_model.CpSolver, workers: int,
+            seconds: float) -> list[Placement] | None:
+    """Named agents for the shifts an aggregate model counted per class of identical agents
+    (``built.z``): each class's agents share its shifts under every agent rule. None when
+    some class's shifts cannot be shared out within ``seconds``."""
+    p, m = problem, cp_model.CpModel()
+    want = {key: int(solver.value(v)) for key, v in built.z.items()}
+    b: dict[tuple[int, int], cp_model.IntVar] = {}
+    for c, members in enumerate(built.classes):
+        groups = [g for (k, g), n in want.items() if k == c and n]
+        shifts_of = []
+        for a in members:
+            mine = {g: m.new_bool_var(f"b{a}_{g}") for g in groups}
+            b.update({(a, g): v for g, v in mine.items()})
+            shifts_of.append(sum(mine.values()))
+            _agent_rules(p, m, p.agents[a], a, mine, 1, None)
+        for g in groups:
+            m.add(sum(b[a, g] for a in members) == want[c, g])
+        for first, second in itertools.pairwise(shifts_of):
+            m.add(first >= second)
+    assigner = _solver(workers, seconds)
+    if assigner.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    agents: dict[int, list[int]] = {}
+    for (a, g), v in b.items():
+        if assigner.value(v):
+            agents.setdefault(g, []).append(a)
+    found: list[Placement] = []
+    for pl in built.placements(solver):
+        found.append(Placement(pl.group, pl.pattern, agents[pl.group].pop()))
+    return found
 
 
 def _relabel(placements: list[Placement], classes: list[list[int]]) -> list[Placement]:
@@ -345,12 +424,79 @@ def build_schedule(
     time_limit: float | None = None,
 ) -> Schedule:
     """Shifts covering ``plan`` (columns ``interval_start``, ``required_agents``; others
-    ignored) under ``rules``, within ``time_limit`` seconds (default: the rules')."""
+    ignored) under ``rules``, within ``time_limit`` seconds (default: the rules').
+
+    With named agents the two passes are first solved on the aggregate model (shifts per
+    class of identical agents, their rules summed over the class: a relaxation), then the
+    agents of each class are given its shifts; should that fail, the model with one
+    boolean per agent and shift group is solved instead."""
     began = time.perf_counter()
     limit = rules.time_limit_seconds if time_limit is None else time_limit
     problem = build_problem(plan, rules)
-    built = _Model(problem)
     greedy = greedy_placements(problem)
+    if not problem.agents:
+        return _two_passes(problem, _Model(problem), greedy, began, limit, workers,
+                           on_solution)
+    agg = _Model(problem, aggregate=True)
+    agg.hint(greedy)
+    # Pass 1: the fewest agent-intervals short.
+    agg.model.minimize(sum(agg.u))
+    solver = _solver(workers, max(limit * 0.3 - (time.perf_counter() - began), 0.5))
+    code = _solve(solver, agg.model, "under_staffing", on_solution)
+    if code == cp_model.INFEASIBLE:  # a relaxation: the rules leave no schedule at all
+        raise InputError(_diagnose(problem, workers, limit))
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _two_passes(problem, _Model(problem), greedy, began, limit, workers,
+                           on_solution)
+    bound = solver.best_objective_bound
+    agg_bound = max(round(np.ceil(bound - 1e-6)), 0) if np.isfinite(bound) else 0
+    under = round(solver.objective_value)
+    first = _assign(problem, agg, solver, workers, max(limit * 0.1, 0.5))
+    if first is None:  # the aggregate shifts cannot be shared out: the agent model
+        return _two_passes(problem, _Model(problem), greedy, began, limit, workers,
+                           on_solution, under_bound=min(agg_bound, under))
+    under_bound = max(min(agg_bound, under), 0)
+    gaps = {"under_staffing": _gap(under, under_bound)}
+    proven = code == cp_model.OPTIMAL
+    # Pass 2: hold under-staffing, least cost then over-staffing.
+    agg.hint(first)
+    agg.model.add(sum(agg.u) <= under)
+    agg.model.minimize(agg.cost + sum(agg.o))
+    # Keep a tenth of the limit for sharing the shifts out among the agents.
+    remaining = max(limit * 0.9 - (time.perf_counter() - began), 0.5)
+    solver = _solver(workers, remaining)
+    code = _solve(solver, agg.model, "cost", on_solution)
+    placements: list[Placement] | None = None
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        seconds = max(limit - (time.perf_counter() - began) - min(1.0, 0.02 * limit), 0.5)
+        placements = _assign(problem, agg, solver, workers, seconds)
+    if placements is not None:
+        gaps["cost"] = 0.0 if code == cp_model.OPTIMAL else _gap(
+            solver.objective_value, solver.best_objective_bound)
+        proven = proven and code == cp_model.OPTIMAL
+    else:  # the first pass's schedule stands, measured against the second pass's bound
+        placements, proven = first, False
+        value = _objective(problem, first)
+        gaps["cost"] = _gap(value, solver.best_objective_bound) if code in (
+            cp_model.OPTIMAL, cp_model.FEASIBLE) else 1.0
+    status = "OPTIMAL" if proven else "FEASIBLE"
+    gap = gaps["under_staffing"] if gaps["under_staffing"] > 0 else gaps["cost"]
+    return make_schedule(problem, placements, status=status, gap=0.0 if proven else gap,
+                         solve_seconds=time.perf_counter() - began,
+                         under_staffing_bound=under_bound, gaps=gaps)
+
+
+def _objective(problem: Problem, placements: list[Placement]) -> float:
+    """The second pass's objective of ``placements``: cost in hundredths plus over-staffing."""
+    schedule = make_schedule(problem, placements, status="", gap=0.0)
+    return round(schedule.cost * COST_SCALE) + schedule.over_staffing
+
+
+def _two_passes(problem: Problem, built: _Model, greedy: list[Placement], began: float,
+                limit: float, workers: int, on_solution: Progress | None, *,
+                under_bound: int = 0) -> Schedule:
+    """Both passes on ``built`` (anonymous shifts, or one boolean per agent and group);
+    ``under_bound``: a lower bound on under-staffing already proven."""
     built.hint(greedy)
     # Pass 1: the fewest agent-intervals short.
     built.model.minimize(sum(built.u))
@@ -366,11 +512,13 @@ def build_schedule(
         under = make_schedule(problem, greedy, status="", gap=0.0).under_staffing
     else:
         raise InputError(f"schedule: no schedule found within {limit:g} s "
-                         f"({solver.status_name()}); raise time_limit_seconds")
+                         f"({solver.status_name(code)}); raise time_limit_seconds")
     bound = solver.best_objective_bound
-    under_bound = max(min(round(np.ceil(bound - 1e-6)), under), 0) if np.isfinite(bound) else 0
+    if np.isfinite(bound):
+        under_bound = max(under_bound, round(np.ceil(bound - 1e-6)))
+    under_bound = max(min(under_bound, under), 0)
     gaps = {"under_staffing": _gap(under, under_bound)}
-    proven = code == cp_model.OPTIMAL
+    proven = code == cp_model.OPTIMAL or under_bound == under
     # Pass 2: hold under-staffing, least cost then over-staffing.
     built.hint(first)
     built.model.add(sum(built.u) <= under)
