@@ -479,6 +479,13 @@ def build_schedule(
         value = _objective(problem, first)
         gaps["cost"] = _gap(value, solver.best_objective_bound) if code in (
             cp_model.OPTIMAL, cp_model.FEASIBLE) else 1.0
+    return _finished(problem, placements, proven, gaps, began, under_bound)
+
+
+def _finished(problem: Problem, placements: list[Placement], proven: bool,
+              gaps: dict[str, float], began: float, under_bound: int) -> Schedule:
+    """The schedule of ``placements`` with its status and gap: the under-staffing gap while
+    that is open, else the cost gap."""
     status = "OPTIMAL" if proven else "FEASIBLE"
     gap = gaps["under_staffing"] if gaps["under_staffing"] > 0 else gaps["cost"]
     return make_schedule(problem, placements, status=status, gap=0.0 if proven else gap,
@@ -535,11 +542,7 @@ def _two_passes(problem: Problem, built: _Model, greedy: list[Placement], began:
     else:
         placements, proven = first, False
         gaps["cost"] = 1.0
-    status = "OPTIMAL" if proven else "FEASIBLE"
-    gap = gaps["under_staffing"] if gaps["under_staffing"] > 0 else gaps["cost"]
-    return make_schedule(problem, placements, status=status, gap=0.0 if proven else gap,
-                         solve_seconds=time.perf_counter() - began,
-                         under_staffing_bound=under_bound, gaps=gaps)
+    return _finished(problem, placements, proven, gaps, began, under_bound)
 
 
 def _keeps_floors(problem: Problem, placements: list[Placement]) -> bool:
