@@ -50,7 +50,11 @@ def log_scale(x: FloatArray, a: FloatArray) -> FloatArray:
     inv2 = inv * inv
     stirling = inv * (1 / 12 - inv2 * (1 / 360 - inv2 * (1 / 1260 - inv2 / 1680)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        large = xs * (d - np.log1p(d)) + _HALF_LOG_2PI + 0.5 * np.log(xs) + stirling
+        # r - 1 - log r: through log1p near r = 1 (no cancellation of r - 1), through log r
+        # for small r (1 + d would lose the digits of a tiny r).
+        ratio = a / xs
+        gap = np.where(ratio < 0.5, ratio - 1.0 - np.log(ratio), d - np.log1p(d))
+        large = xs * gap + _HALF_LOG_2PI + 0.5 * np.log(xs) + stirling
         small = special.gammaln(x + 1.0) + a - x * np.log(a)
         small = np.where(x == 0.0, a, small)
     return np.asarray(np.where(big, large, small), dtype=np.float64)
