@@ -1,10 +1,18 @@
-"""Shared test helpers: where the real shared data lives."""
+"""Shared test setup: where the real shared data lives; the property tests' profile in CI."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# In CI the property tests draw the same examples every run (a landing must not depend on
+# luck); run them locally, where CI is not set, to keep exploring new examples.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
