@@ -201,53 +201,38 @@ _ACCURACY_NOTE = (
     "counts in the period its interval starts in. "
 )
 
-register(Metric(
-    key="wape", name="Forecast error (WAPE)", unit=Unit.PERCENT, kind=Kind.RATIO,
-    direction=Direction.LOWER_IS_BETTER, table="forecasts", tables=("forecasts", "contacts"),
-    columns=("queue", "interval_start", "interval_s", "contacts", "contacts.arrived_at"),
-    definition=(
-        "Weighted absolute percentage error of the volume forecast: Σ |actual − forecast| "
-        "÷ Σ actual over the forecast's intervals."
-    ),
-    notes=_ACCURACY_NOTE + (
-        "WAPE is what WFM tools report as interval accuracy (forecast accuracy = 100 − "
-        "WAPE); it stays defined when intervals have no contacts, unlike MAPE."
-    ),
-    formula=_wape,
-    prepare=_accuracy_rows,
-    parameters=(_MODEL, _LEVEL),
-))
+def _register_accuracy(key: str, name: str, formula: Any, definition: str,
+                       notes: str = "") -> None:
+    """One forecast accuracy metric: forecasts against the contacts that arrived."""
+    register(Metric(
+        key=key, name=name, unit=Unit.PERCENT, kind=Kind.RATIO,
+        direction=Direction.LOWER_IS_BETTER, table="forecasts",
+        tables=("forecasts", "contacts"),
+        columns=("queue", "interval_start", "interval_s", "contacts", "contacts.arrived_at"),
+        definition=definition, notes=_ACCURACY_NOTE + notes, formula=formula,
+        prepare=_accuracy_rows, parameters=(_MODEL, _LEVEL),
+    ))
 
-register(Metric(
-    key="mape", name="Forecast error (MAPE)", unit=Unit.PERCENT, kind=Kind.RATIO,
-    direction=Direction.LOWER_IS_BETTER, table="forecasts", tables=("forecasts", "contacts"),
-    columns=("queue", "interval_start", "interval_s", "contacts", "contacts.arrived_at"),
-    definition=(
-        "Mean absolute percentage error of the volume forecast: the mean of |actual − "
-        "forecast| ÷ actual over forecast intervals that had contacts."
-    ),
-    notes=_ACCURACY_NOTE + (
-        "Intervals with no actual contacts are left out (their error is undefined), so "
-        "MAPE over-weights quiet intervals; prefer WAPE for contracts."
-    ),
-    formula=_mape,
-    prepare=_accuracy_rows,
-    parameters=(_MODEL, _LEVEL),
-))
 
-register(Metric(
-    key="forecast_bias", name="Forecast bias", unit=Unit.PERCENT, kind=Kind.RATIO,
-    direction=Direction.LOWER_IS_BETTER, table="forecasts", tables=("forecasts", "contacts"),
-    columns=("queue", "interval_start", "interval_s", "contacts", "contacts.arrived_at"),
-    definition=(
-        "Σ (forecast − actual) ÷ Σ actual: positive when the forecast was too high "
-        "(overstaffing), negative when too low. Best at 0, whichever its sign."
-    ),
-    notes=_ACCURACY_NOTE,
-    formula=_bias,
-    prepare=_accuracy_rows,
-    parameters=(_MODEL, _LEVEL),
-))
+_register_accuracy(
+    "wape", "Forecast error (WAPE)", _wape,
+    "Weighted absolute percentage error of the volume forecast: Σ |actual − forecast| "
+    "÷ Σ actual over the forecast's intervals.",
+    "WAPE is what WFM tools report as interval accuracy (forecast accuracy = 100 − "
+    "WAPE); it stays defined when intervals have no contacts, unlike MAPE.",
+)
+_register_accuracy(
+    "mape", "Forecast error (MAPE)", _mape,
+    "Mean absolute percentage error of the volume forecast: the mean of |actual − "
+    "forecast| ÷ actual over forecast intervals that had contacts.",
+    "Intervals with no actual contacts are left out (their error is undefined), so "
+    "MAPE over-weights quiet intervals; prefer WAPE for contracts.",
+)
+_register_accuracy(
+    "forecast_bias", "Forecast bias", _bias,
+    "Σ (forecast − actual) ÷ Σ actual: positive when the forecast was too high "
+    "(overstaffing), negative when too low. Best at 0, whichever its sign.",
+)
 
 
 _OPEN_WITHOUT_END = (Outcome.WAITING.value, Outcome.ANSWERED.value)
