@@ -220,17 +220,17 @@ def _hold_back_on_contact(
     if not connects or on_contact.num_rows == 0:
         return on_contact, []
     starts = np.asarray(on_contact["started_at"].cast(pa.int64()).to_numpy())
+    ends = np.asarray(on_contact["ended_at"].cast(pa.int64()).to_numpy())
     # Only rows starting at a carried CONNECT's instant can clash: few, near the end.
     near = np.flatnonzero(np.isin(starts, np.array([ts for _, _, ts in connects])))
     held_rows = []
     keep = np.ones(on_contact.num_rows, dtype=bool)
-    rows = on_contact.take(pa.array(near, pa.int64())).to_pylist()
-    for index, row in zip(near, rows, strict=True):
-        start = int(starts[index])
-        if (row["agent_id"], row["queue"], start) in connects:
+    rows = on_contact.select(["agent_id", "queue"]).take(pa.array(near, pa.int64()))
+    for index, row in zip(near, rows.to_pylist(), strict=True):
+        if (row["agent_id"], row["queue"], int(starts[index])) in connects:
             keep[index] = False
-            ended = row["ended_at"].timestamp()
-            held_rows.append([row["agent_id"], row["queue"], start, round(ended * 1_000_000)])
+            held_rows.append([row["agent_id"], row["queue"], int(starts[index]),
+                              int(ends[index])])
     if keep.all():
         return on_contact, []
     return on_contact.filter(pa.array(keep)), held_rows
@@ -274,11 +274,12 @@ def _on_contact(
                  queue, make_timestamp(ex.ts) AS started_at, make_timestamp(fin.ts) AS ended_at
           FROM stays WHERE ex.event = 'CONNECT'"""
     if pending:
-        con.register("pending_on_contact", pa.table(
-            {name: pa.array([row[i] for row in pending], kind)
-             for i, (name, kind) in enumerate((("agent_id", pa.string()), ("queue", pa.string()),
-                                               ("started_at", pa.int64()),
-                                               ("ended_at", pa.int64())))}))
+        agent, queue, started, ended = zip(*pending, strict=True)
+        con.register("pending_on_contact", pa.table({
+            "agent_id": pa.array(agent, pa.string()), "queue": pa.array(queue, pa.string()),
+            "started_at": pa.array(started, pa.int64()),
+            "ended_at": pa.array(ended, pa.int64()),
+        }))
         few += (" UNION ALL SELECT agent_id, queue, make_timestamp(started_at), "
                 "make_timestamp(ended_at) FROM pending_on_contact")
     grouped = """SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,

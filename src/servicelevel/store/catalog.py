@@ -231,7 +231,7 @@ class Store:
                 present = same = 0
             else:
                 present, same = self._merge(table)
-            if log is not None:
+            if log is not None and fresh:  # later batches append only on a fresh scope
                 log.add(hashes)
         finally:
             con.unregister("_batch_arrow")

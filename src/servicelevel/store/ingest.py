@@ -204,12 +204,16 @@ def _ingest_one(
     start, first_line, status = 0, 1, "new"
     # Reads of a prefix of this content, whatever the file was called then.
     prefix_hashes: dict[int, str] = {}
+
+    def prefix_hash(length: int) -> str:
+        if length not in prefix_hashes:
+            prefix_hashes[length] = _sha256(view[:length])
+        return prefix_hashes[length]
+
     earlier = [
         known
         for known in _known_reads(store, tenant, source_format.name, head)
-        if known.offset_end <= end
-        and prefix_hashes.setdefault(known.offset_end, _sha256(view[: known.offset_end]))
-        == known.prefix_sha256
+        if known.offset_end <= end and prefix_hash(known.offset_end) == known.prefix_sha256
     ]
     if earlier:
         latest = earlier[0]  # longest prefix read
@@ -361,10 +365,9 @@ class _Writer:
                 self._error = error
 
     def _whole_row_groups(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
-        """The rows that fill whole row groups, in one chunk; the rest waits.
-
-        A part-filled row group per piece (or per Arrow chunk, which DuckDB appends in
-        parallel) would be rewritten when the store checkpoints.
+        """The rows that fill whole row groups, a chunk per row group; the rest waits
+        for the next piece. A part-filled row group per piece (or per Arrow chunk, which
+        DuckDB starts a row group at) would be rewritten when the store checkpoints.
         """
         ready = {}
         for name, rows in tables.items():

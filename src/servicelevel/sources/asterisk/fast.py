@@ -201,6 +201,26 @@ def _line_bounds(data: np.ndarray, offsets: np.ndarray, line: int) -> tuple[int,
 
 
 @numba.njit(cache=True, nogil=True)
+def _verb_code(
+    data: np.ndarray, start: int, end: int, verbs: np.ndarray, verb_lengths: np.ndarray,
+    last: int,
+) -> int:
+    """Code of the verb ``data[start:end]`` among codes 1 … ``last`` − 1; 0 if none."""
+    length = end - start
+    for candidate in range(1, last):
+        if verb_lengths[candidate] != length:
+            continue
+        same = True
+        for k in range(length):
+            if data[start + k] != verbs[candidate, k]:
+                same = False
+                break
+        if same:
+            return candidate
+    return 0
+
+
+@numba.njit(cache=True, nogil=True)
 def _read_line(
     data: np.ndarray, start: int, end: int, fs: np.ndarray, fe: np.ndarray,
     verbs: np.ndarray, verb_lengths: np.ndarray, masks: np.ndarray, roles: np.ndarray,
@@ -228,19 +248,7 @@ def _read_line(
     if epoch < 100_000_000 or epoch > 9_999_999_999:
         return 0, 0
     # The verb.
-    length = fe[4] - fs[4]
-    code = 0
-    for candidate in range(1, len(verb_lengths)):
-        if verb_lengths[candidate] != length:
-            continue
-        same = True
-        for k in range(length):
-            if data[fs[4] + k] != verbs[candidate, k]:
-                same = False
-                break
-        if same:
-            code = candidate
-            break
+    code = _verb_code(data, fs[4], fe[4], verbs, verb_lengths, len(verb_lengths))
     if code == 0 or code == _ATTENDED:
         return 0, 0
     if code < _FIRST_QUIET and (
@@ -487,19 +495,8 @@ def _scan_lines(
             nf = _fields(data, start, end, fs, fe, checked)
             if nf < 5:
                 continue
-            length = fe[4] - fs[4]
-            is_call = False
-            for candidate in range(1, _FIRST_QUIET):
-                if verb_lengths[candidate] == length:
-                    is_call = True
-                    for k in range(length):
-                        if data[fs[4] + k] != verbs[candidate, k]:
-                            is_call = False
-                            break
-                    if is_call:
-                        break
-            if not is_call:
-                continue
+            if _verb_code(data, fs[4], fe[4], verbs, verb_lengths, _FIRST_QUIET) == 0:
+                continue  # not a call event
         key_start, key_end = fs[1], fe[2]
         key = _hash(data, key_start, key_end)
         mask = (1 << bits) - 1
