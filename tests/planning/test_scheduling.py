@@ -65,12 +65,17 @@ def assert_rules_kept(result: Schedule, rules: ScheduleRules) -> None:
                 assert gap >= template.spacing.min
                 assert template.spacing.max is None or gap <= template.spacing.max
         if rules.opening_hours is not None:
-            window = rules.opening_hours.window(shift.start.weekday())
-            assert window is not None
-            day = shift.start.normalize()
-            assert day + pd.Timedelta(minutes=window[0]) <= shift.start
-            assert shift.end <= day + pd.Timedelta(minutes=window[1])
+            assert_within(shift, rules.opening_hours)
 
+
+
+def assert_within(shift: Any, hours: Any) -> None:
+    """The shift lies inside the weekly hours' window of the day it starts."""
+    window = hours.window(shift.start.weekday())
+    assert window is not None
+    day = shift.start.normalize()
+    assert day + pd.Timedelta(minutes=window[0]) <= shift.start
+    assert shift.end <= day + pd.Timedelta(minutes=window[1])
 
 # -- known optimum -------------------------------------------------------------------------
 
@@ -308,11 +313,7 @@ def assert_agent_rules_kept(result: Schedule, rules: ScheduleRules,
             assert not agent.templates or shift.template in agent.templates
             assert shift.start.date() not in agent.unavailable
             if agent.available is not None:
-                window = agent.available.window(shift.start.weekday())
-                assert window is not None
-                day = shift.start.normalize()
-                assert day + pd.Timedelta(minutes=window[0]) <= shift.start
-                assert shift.end <= day + pd.Timedelta(minutes=window[1])
+                assert_within(shift, agent.available)
         for before, after in itertools.pairwise(shifts):
             rest = (after.start - before.end) / pd.Timedelta(hours=1)
             assert rest >= (agent.min_rest_hours or 0)

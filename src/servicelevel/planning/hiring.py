@@ -130,13 +130,6 @@ def _employed(roster: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return days("hired_on", -math.inf), days("left_on", math.inf)
 
 
-def headcount_on(roster: pd.DataFrame, day: date) -> int:
-    """Agents employed on ``day``: hired on or before it, last working day on or after."""
-    hired, left = _employed(roster)
-    d = day.toordinal()
-    return int(np.sum((hired <= d) & (left >= d)))
-
-
 @dataclass(frozen=True)
 class Attrition:
     """A weekly attrition rate and where it comes from."""
