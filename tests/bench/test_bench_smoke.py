@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_metrics.py"
 
 
@@ -23,10 +25,11 @@ def test_bench_metrics_runs_small_and_all_three_agree(tmp_path: Path) -> None:
     assert compared is not None and int(compared.group(1).replace(",", "")) > 0, done.stdout
 
 
-def test_bench_ingest_runs_small_and_both_sides_store_the_same_rows() -> None:
+@pytest.mark.parametrize("mix", ["ringing", "dense"])
+def test_bench_ingest_runs_small_and_both_sides_store_the_same_rows(mix: str) -> None:
     bench = BENCH.parent / "bench_ingest_queue_log.py"
     done = subprocess.run(
-        [sys.executable, str(bench), "--lines", "20000", "--runs", "1"],
+        [sys.executable, str(bench), "--lines", "20000", "--runs", "1", "--mix", mix],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr  # it asserts equal row counts

@@ -162,6 +162,8 @@ def test_a_format_that_does_not_read_in_pieces_is_read_whole(
     # The toy format writes its open calls at the end of every chunk: it does not say
     # reads_in_pieces, so however small the pieces, it gets the read in one chunk.
     monkeypatch.setattr(ingest_module, "PIECE_BYTES", 16)
+    monkeypatch.setattr(ingest_module, "FIRST_PIECE_BYTES", 16)
+    monkeypatch.setattr(ingest_module, "LAST_PIECE_BYTES", 16)
     calls = []
     parse = toy_format.TOY_FORMAT.parse
     monkeypatch.setattr(toy_format.TOY_FORMAT, "parse",
@@ -217,6 +219,8 @@ def test_a_queue_log_read_in_pieces_gives_the_rows_of_one_read(
     whole, pieces = Store.open(":memory:"), Store.open(":memory:")
     expected = ingest_paths(whole, "asterisk-queue-log", [path])
     monkeypatch.setattr(ingest_module, "PIECE_BYTES", piece_bytes)
+    monkeypatch.setattr(ingest_module, "FIRST_PIECE_BYTES", piece_bytes // 2)
+    monkeypatch.setattr(ingest_module, "LAST_PIECE_BYTES", piece_bytes // 3)
     got = ingest_paths(pieces, "asterisk-queue-log", [path])
     for table in ("contacts", "agent_states", "ingest_quarantine"):
         columns = "* EXCLUDE (load_id, quarantined_at)" if table == "ingest_quarantine" else "*"
@@ -228,3 +232,52 @@ def test_a_queue_log_read_in_pieces_gives_the_rows_of_one_read(
     assert got.total("contacts_updated") == 0  # no piece rewrote another's rows
     assert pieces.carry("default", "asterisk-queue-log") == \
         whole.carry("default", "asterisk-queue-log")
+
+
+def _pieces_of(path: Path, start: int = 0) -> list[bytes]:
+    content = ingest_module._Content.open(path)
+    try:
+        # Each piece is copied before the next is read: the buffer is reused.
+        return [bytes(piece) for piece in content.pieces(start, content.complete_lines_end())]
+    finally:
+        content.close()
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_pieces_end_at_newlines_and_cover_the_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool
+) -> None:
+    monkeypatch.setattr(ingest_module, "FIRST_PIECE_BYTES", 20)
+    monkeypatch.setattr(ingest_module, "PIECE_BYTES", 50)
+    monkeypatch.setattr(ingest_module, "LAST_PIECE_BYTES", 15)
+    lines = [f"{100 + n}|c{n}|ENTER\n" for n in range(30)]
+    lines[7] = "1" * 120 + "|long|ENTER\n"  # longer than any piece: it stays whole
+    text = "".join(lines).encode() + b"107|partial"  # an incomplete last line is not read
+    path = tmp_path / "queue_log"
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    pieces = _pieces_of(path)
+    assert b"".join(pieces) == text[: text.rfind(b"\n") + 1]
+    assert all(piece.endswith(b"\n") for piece in pieces)
+    assert len(pieces[0]) <= 20 and max(len(piece) for piece in pieces) > 120
+    assert len(pieces[-1]) <= 50  # the last pieces are smaller
+    start = len(b"".join(pieces[:2]))  # a grown log is read from where it stopped
+    assert b"".join(_pieces_of(path, start)) == b"".join(pieces[2:])
+
+
+def test_a_log_cut_short_while_it_is_read_fails_the_load_cleanly(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("100|c1|ENTER\n110|c1|END\n" * 50)
+    opened = ingest_module._Content.open
+
+    def open_then_truncate(path: Path) -> ingest_module._Content:
+        content = opened(path)
+        path.write_text("100|c1|ENTER\n")  # rotated with copytruncate, say
+        return content
+
+    monkeypatch.setattr(ingest_module._Content, "open", staticmethod(open_then_truncate))
+    with pytest.raises(SourceFormatError, match="became shorter while it was read"):
+        ingest_paths(store, FORMAT, [log])
+    assert store.count("contacts") == 0
+    assert store.connection.execute("SELECT count(*) FROM ingest_ledger").fetchone() == (0,)

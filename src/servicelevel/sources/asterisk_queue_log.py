@@ -214,26 +214,28 @@ def _hold_back_on_contact(
     one that shares agent, queue and start with a carried CONNECT: one row per agent,
     queue and start is kept, and the next piece merges the two.
     """
-    if on_contact["ended_at"].null_count:
-        on_contact = on_contact.filter(pc.is_valid(on_contact["ended_at"]))
+    keep = pc.is_valid(on_contact["ended_at"]) if on_contact["ended_at"].null_count else None
     connects = {(event[3], event[2], event[0]) for event in carried if event[4] == "CONNECT"}
-    if not connects or on_contact.num_rows == 0:
-        return on_contact, []
-    starts = np.asarray(on_contact["started_at"].cast(pa.int64()).to_numpy())
-    ends = np.asarray(on_contact["ended_at"].cast(pa.int64()).to_numpy())
-    # Only rows starting at a carried CONNECT's instant can clash: few, near the end.
-    near = np.flatnonzero(np.isin(starts, np.array([ts for _, _, ts in connects])))
     held_rows = []
-    keep = np.ones(on_contact.num_rows, dtype=bool)
-    rows = on_contact.select(["agent_id", "queue"]).take(pa.array(near, pa.int64()))
-    for index, row in zip(near, rows.to_pylist(), strict=True):
-        if (row["agent_id"], row["queue"], int(starts[index])) in connects:
-            keep[index] = False
-            held_rows.append([row["agent_id"], row["queue"], int(starts[index]),
-                              int(ends[index])])
-    if keep.all():
-        return on_contact, []
-    return on_contact.filter(pa.array(keep)), held_rows
+    if connects and on_contact.num_rows:
+        # Only rows starting at a carried CONNECT's instant can clash: few, near the end.
+        instants = pa.array(sorted({ts for _, _, ts in connects}), pa.int64())
+        starts = on_contact["started_at"].cast(pa.int64())
+        near = pc.indices_nonzero(pc.is_in(starts, value_set=instants))
+        if len(near):
+            rows = on_contact.take(near).to_pylist()
+            clash = np.zeros(on_contact.num_rows, dtype=bool)
+            for index, row in zip(near.to_pylist(), rows, strict=True):
+                start = int(starts[index].as_py())
+                if row["ended_at"] is not None and (
+                        row["agent_id"], row["queue"], start) in connects:
+                    clash[index] = True
+                    held_rows.append([row["agent_id"], row["queue"], start,
+                                      int(on_contact["ended_at"][index].cast(pa.int64()).as_py())])
+            if clash.any():
+                unclashed = pa.array(~clash)
+                keep = unclashed if keep is None else pc.and_(keep, unclashed)
+    return (on_contact if keep is None else on_contact.filter(keep)), held_rows
 
 
 def _open_contact_ids(carried: list[list[Any]]) -> pa.Array:

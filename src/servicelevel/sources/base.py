@@ -33,7 +33,9 @@ class SourceChunk:
     """The part of one file an adapter is asked to translate."""
 
     path: str  # as the user named it, for messages
-    data: bytes  # decompressed content: for append-only formats, complete lines only
+    # Decompressed content: for append-only formats, complete lines only. A piece of a
+    # larger read is a view into a buffer the next piece reuses: keep copies, not views.
+    data: bytes | memoryview
     first_line: int  # 1-based line number of the first line of ``data`` in the file
     tenant: str
     tz: ZoneInfo | None  # zone of clock times given by the user (--tz); None: format default

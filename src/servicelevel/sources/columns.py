@@ -72,12 +72,12 @@ def parse_times(values: pa.Array, time_format: str) -> pa.Array:
     return result.column("t").combine_chunks().cast(pa.timestamp("us"))
 
 
-def text_lines(data: bytes) -> pa.StringArray:
+def text_lines(data: bytes | memoryview) -> pa.StringArray:
     """The lines of ``data`` as strings: UTF-8 (bad bytes replaced), BOM, CR/LF handled.
 
     Index ``i`` is line ``first_line + i``; a final newline does not add a line.
     """
-    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    text = bytes(data).decode("utf-8", errors="replace").removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":

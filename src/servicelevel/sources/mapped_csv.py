@@ -282,7 +282,7 @@ class _Rows:
 def _read_csv(chunk: SourceChunk, m: Mapping, quarantined: list[QuarantinedLine]) -> _Rows:
     options = m.csv
     try:
-        text = chunk.data.decode(options.encoding)
+        text = bytes(chunk.data).decode(options.encoding)
     except UnicodeDecodeError as error:
         raise SourceFormatError(
             chunk.path, f"not {options.encoding} text (byte {error.start}); set "

@@ -14,16 +14,21 @@ Safe means:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import gzip
 import hashlib
+import io
+import os
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from servicelevel.errors import SourceFormatError
@@ -33,8 +38,13 @@ from servicelevel.sources import SourceChunk, SourceFormat, get_format
 from servicelevel.store.catalog import AppendLog, Store
 
 _HEAD_BYTES = 4096
-#: A larger read of an append-only log is parsed and stored in pieces of about this size.
-PIECE_BYTES = 96 * 2**20
+#: A larger read of an append-only log is parsed and stored in pieces of about this size
+#: (see ``_Content.pieces``).
+PIECE_BYTES = 160 * 2**20
+FIRST_PIECE_BYTES = 64 * 2**20
+LAST_PIECE_BYTES = 40 * 2**20
+_HASH_BLOCK_BYTES = 16 * 2**20
+_COUNT_BLOCK_BYTES = 2**20  # numpy's temporary per block stays small and cached
 #: DuckDB's rows per row group.
 _ROW_GROUP_ROWS = 122_880
 
@@ -100,26 +110,117 @@ class _LedgerEntry:
     contacts: int
 
 
-def read_file_bytes(path: Path) -> bytes:
-    """The file's content, decompressed when it is gzip (by magic number, not by name)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SourceFormatError(str(path), "no such file; check the path") from None
-    except IsADirectoryError:
-        raise SourceFormatError(str(path), "is a directory; name the files in it") from None
-    if raw[:2] == b"\x1f\x8b":
+class _Content:
+    """A file's content for one load: its bytes as they were when it was opened (a log
+    still being written may grow meanwhile; the growth waits for the next load).
+
+    A plain file is read part by part as the load goes, so reading overlaps the work and
+    a large log is never held twice; a gzip file (told by its magic number, not its name)
+    is decompressed whole when opened.
+    """
+
+    def __init__(
+        self, path: str, file: io.BufferedReader | None, data: bytes | None, size: int
+    ) -> None:
+        self.path, self.size = path, size
+        self._file, self._data = file, data
+
+    @classmethod
+    def open(cls, path: Path) -> _Content:
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as error:
+            file = path.open("rb")
+        except FileNotFoundError:
+            raise SourceFormatError(str(path), "no such file; check the path") from None
+        except IsADirectoryError:
+            raise SourceFormatError(str(path), "is a directory; name the files in it") from None
+        if file.read(2) != b"\x1f\x8b":
+            return cls(str(path), file, None, os.fstat(file.fileno()).st_size)
+        with file:
+            file.seek(0)
+            try:
+                data = gzip.decompress(file.read())
+            except (OSError, EOFError) as error:
+                raise SourceFormatError(
+                    str(path), f"is gzip-compressed but cannot be decompressed ({error})"
+                ) from None
+        return cls(str(path), None, data, len(data))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def read(self, start: int, end: int) -> bytes:
+        """Bytes ``start:end``."""
+        if self._data is not None:
+            return self._data[start:end]
+        assert self._file is not None
+        self._file.seek(start)
+        data = self._file.read(end - start)
+        if len(data) != end - start:
             raise SourceFormatError(
-                str(path), f"is gzip-compressed but cannot be decompressed ({error})"
-            ) from None
-    return raw
+                self.path, "became shorter while it was read; load it again once it is "
+                "no longer being truncated or rotated")
+        return data
 
+    def complete_lines_end(self) -> int:
+        """Length up to and including the last newline (0 if none)."""
+        if self._data is not None:
+            return self._data.rfind(b"\n") + 1
+        end = self.size
+        while end > 0:
+            start = max(0, end - 2**20)
+            found = self.read(start, end).rfind(b"\n")
+            if found >= 0:
+                return start + found + 1
+            end = start
+        return 0
 
-def _sha256(data: bytes | memoryview) -> str:
-    return hashlib.sha256(data).hexdigest()
+    def pieces(self, start: int, end: int) -> Iterator[memoryview]:
+        """``start:end`` (complete lines) cut at newlines into pieces of about
+        ``PIECE_BYTES``: the first one smaller, so that storing starts early, and halving
+        towards the end, so that little is left to store once the last one is parsed.
+
+        A plain file's pieces are read into one buffer in turn: a piece is only valid
+        until the next one is asked for.
+        """
+        buffer = bytearray()
+        size = FIRST_PIECE_BYTES
+        while True:
+            left = end - start
+            if left < 2 * PIECE_BYTES:
+                size = min(size, max(left // 2, LAST_PIECE_BYTES))
+            length = min(size, left)
+            # A piece ends at a newline; one line longer than a piece stays whole.
+            while True:
+                source, offset = self._place(buffer, start, length)
+                cut = length if start + length == end else \
+                    source.rfind(b"\n", offset, offset + length) + 1 - offset
+                if cut > 0 or start + length == end:
+                    break
+                length = min(2 * length, end - start)
+            if self._data is None:
+                buffer = source  # kept (grown if need be) for the next pieces
+            yield memoryview(source)[offset : offset + cut]
+            start += cut
+            size = PIECE_BYTES
+            if start >= end:
+                return
+
+    def _place(self, buffer: bytearray, start: int, length: int) -> tuple[Any, int]:
+        """``length`` bytes from ``start``: the object holding them and their offset in it."""
+        if self._data is not None:
+            return self._data, start
+        if len(buffer) < length:
+            buffer = bytearray(length)  # the old one may still be viewed: not resized
+        assert self._file is not None
+        self._file.seek(start)
+        with memoryview(buffer) as view:
+            read = self._file.readinto(view[:length])
+        if read != length:
+            raise SourceFormatError(
+                self.path, "became shorter while it was read; load it again once it is "
+                "no longer being truncated or rotated")
+        return buffer, 0
 
 
 def _known_reads(store: Store, tenant: str, format_name: str, head: str) -> list[_LedgerEntry]:
@@ -140,11 +241,6 @@ def _known_reads(store: Store, tenant: str, format_name: str, head: str) -> list
     return [_LedgerEntry(*row) for row in rows]
 
 
-def _complete_lines_end(data: bytes) -> int:
-    """Length of ``data`` up to and including its last newline (0 if none)."""
-    return data.rfind(b"\n") + 1
-
-
 def ingest_paths(
     store: Store,
     format_name: str,
@@ -159,36 +255,64 @@ def ingest_paths(
     source_format = get_format(format_name)
     tzinfo = zone(tz, option="--tz") if tz else None
     summary = IngestSummary(format=format_name, tenant=tenant, load_id=uuid.uuid4().hex)
-    # Read every file before the transaction: a missing file fails the load before it starts.
-    contents = [(str(p), read_file_bytes(Path(p))) for p in paths]
     appended = AppendLog()
-    with store.transaction():
-        carry = store.carry(tenant, format_name)
-        for index, (path, data) in enumerate(contents):
-            if progress:
-                progress(path, "reading", index, len(contents))
-
-            def report(share: float, index: int = index, path: str = path) -> None:
+    with contextlib.ExitStack() as files, _collector_paused():
+        # Open every file before the transaction: a missing one fails the load before it
+        # starts.
+        contents = [files.enter_context(contextlib.closing(_Content.open(Path(p))))
+                    for p in paths]
+        with store.transaction():
+            carry = store.carry(tenant, format_name)
+            for index, content in enumerate(contents):
                 if progress:
-                    progress(path, "reading", index + share, len(contents))
+                    progress(content.path, "reading", index, len(contents))
 
-            file_summary, carry = _ingest_one(
-                store, source_format, path, data, tenant, tzinfo, tz, options or {}, carry,
-                summary.load_id, appended, report,
-            )
-            summary.files.append(file_summary)
-            if progress:
-                progress(path, "stored", index + 1, len(contents))
-        if source_format.append_only:
-            store.save_carry(tenant, format_name, carry)
+                def report(share: float, index: int = index, path: str = content.path) -> None:
+                    if progress:
+                        progress(path, "reading", index + share, len(contents))
+
+                file_summary, carry = _ingest_one(
+                    store, source_format, content, tenant, tzinfo, tz, options or {}, carry,
+                    summary.load_id, appended, report,
+                )
+                summary.files.append(file_summary)
+                if progress:
+                    progress(content.path, "stored", index + 1, len(contents))
+            if source_format.append_only:
+                store.save_carry(tenant, format_name, carry)
     return summary
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the load: its objects hold no cycles worth
+    collecting, and full collections over the process's objects would cost seconds."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _prefix_states(content: _Content, lengths: Sequence[int]) -> dict[int, Any]:
+    """The SHA-256 state of each of these prefixes of ``content``, in one pass."""
+    states: dict[int, Any] = {}
+    state, at = hashlib.sha256(), 0
+    for length in sorted(set(lengths)):
+        while at < length:
+            block = content.read(at, min(length, at + _HASH_BLOCK_BYTES))
+            state.update(block)
+            at += len(block)
+        states[length] = state.copy()
+    return states
 
 
 def _ingest_one(
     store: Store,
     source_format: SourceFormat,
-    path: str,
-    data: bytes,
+    content: _Content,
     tenant: str,
     tzinfo: Any,
     tz_name: str | None,
@@ -198,23 +322,16 @@ def _ingest_one(
     appended: AppendLog,
     report: Callable[[float], None],
 ) -> tuple[FileSummary, dict[str, Any] | None]:
-    end = _complete_lines_end(data) if source_format.append_only else len(data)
-    head = _sha256(data[: min(_HEAD_BYTES, end)])
-    view = memoryview(data)
+    path = content.path
+    end = content.complete_lines_end() if source_format.append_only else content.size
+    head = hashlib.sha256(content.read(0, min(_HEAD_BYTES, end))).hexdigest()
     start, first_line, status = 0, 1, "new"
     # Reads of a prefix of this content, whatever the file was called then.
-    prefix_hashes: dict[int, str] = {}
-
-    def prefix_hash(length: int) -> str:
-        if length not in prefix_hashes:
-            prefix_hashes[length] = _sha256(view[:length])
-        return prefix_hashes[length]
-
-    earlier = [
-        known
-        for known in _known_reads(store, tenant, source_format.name, head)
-        if known.offset_end <= end and prefix_hash(known.offset_end) == known.prefix_sha256
-    ]
+    known_reads = [known for known in _known_reads(store, tenant, source_format.name, head)
+                   if known.offset_end <= end]
+    states = _prefix_states(content, [known.offset_end for known in known_reads])
+    earlier = [known for known in known_reads
+               if states[known.offset_end].hexdigest() == known.prefix_sha256]
     if earlier:
         latest = earlier[0]  # longest prefix read
         if latest.offset_end == end:
@@ -224,38 +341,44 @@ def _ingest_one(
             start, first_line, status = latest.offset_end, latest.line_end + 1, "grown"
         else:
             status = "changed"
-    # The hash of what this read covers goes in the ledger; hashlib lets go of the GIL,
-    # so it is computed while the content is parsed.
-    whole = _Hash(view[:end], prefix_hashes.get(end))
+    # The hash of all the content up to ``end`` goes in the ledger: the known prefix's,
+    # continued over each new part while that part is parsed (hashlib lets go of the GIL).
+    whole = states[start].copy() if start else hashlib.sha256()
     file_summary = FileSummary(path, status)
     # Only a format that keeps open rows in its carry between pieces is read in pieces.
     in_pieces = source_format.append_only and getattr(source_format, "reads_in_pieces", False)
-    pieces = _pieces(data, start, end) if in_pieces else [(start, end)]
+    if in_pieces:
+        pieces = content.pieces(start, end)
+    else:
+        data = content.read(start, end)
+        pieces = iter([memoryview(data)])
     quarantined: list[Any] = []
-    line = first_line
+    line, position = first_line, start
     with _Writer(store, file_summary, appended) as writer:
-        for index, (piece_start, piece_end) in enumerate(pieces):
+        for piece in pieces:
+            digest = _Digest(whole, piece)
+            position += len(piece)
             chunk = SourceChunk(
                 path=path,
-                data=bytes(view[piece_start:piece_end]),
+                data=piece if in_pieces else data,
                 first_line=line,
                 tenant=tenant,
                 tz=tzinfo,
                 options=options,
-                more_follows=index < len(pieces) - 1,
+                more_follows=position < end,
             )
             result = source_format.parse(chunk, carry if source_format.append_only else None)
             carry = result.carry if source_format.append_only else carry
-            line += chunk.data.count(b"\n")
+            line += digest.newlines()  # after which the piece's buffer may be reused
             file_summary.rows_read += result.rows_read
             file_summary.excluded += result.excluded
             file_summary.quarantined += len(result.quarantined)
             quarantined.extend(result.quarantined)
             writer.write(result.tables)
-            report((piece_end - start) / max(end - start, 1))
+            report((position - start) / max(end - start, 1))
     _quarantine(store, load_id, tenant, source_format.name, path, quarantined)
     line_end = line - 1
-    if not source_format.append_only and end and not data.endswith(b"\n"):
+    if not source_format.append_only and end and content.read(end - 1, end) != b"\n":
         line_end += 1
     store.connection.execute(
         """
@@ -286,38 +409,25 @@ def _in_row_groups(rows: pa.Table) -> pa.Table:
     return pa.Table.from_batches(batches, schema=rows.schema)
 
 
-class _Hash:
-    """SHA-256 of ``data``, computed on a thread of its own unless already known."""
+class _Digest:
+    """Adds a piece to the read's hash and counts its newlines, on a thread of its own
+    while the piece is parsed: hashlib and numpy let go of the GIL."""
 
-    def __init__(self, data: memoryview, known: str | None) -> None:
-        self._digest = known
-        self._thread: threading.Thread | None = None
-        if known is None:
-            self._thread = threading.Thread(target=self._compute, args=(data,), daemon=True)
-            self._thread.start()
+    def __init__(self, state: Any, piece: memoryview) -> None:
+        self._count = 0
+        self._thread = threading.Thread(target=self._run, args=(state, piece), daemon=True)
+        self._thread.start()
 
-    def _compute(self, data: memoryview) -> None:
-        self._digest = _sha256(data)
+    def _run(self, state: Any, piece: memoryview) -> None:
+        state.update(piece)
+        raw = np.frombuffer(piece, dtype=np.uint8)
+        for at in range(0, len(raw), _COUNT_BLOCK_BYTES):
+            self._count += int(np.count_nonzero(raw[at : at + _COUNT_BLOCK_BYTES] == 0x0A))
 
-    def hexdigest(self) -> str:
-        if self._thread is not None:
-            self._thread.join()
-        assert self._digest is not None
-        return self._digest
-
-
-def _pieces(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
-    """``data[start:end]`` (complete lines) cut at newlines into pieces of about
-    ``PIECE_BYTES``, so that storing one piece overlaps reading the next."""
-    pieces = []
-    while end - start > PIECE_BYTES:
-        cut = data.rfind(b"\n", start, start + PIECE_BYTES) + 1
-        if cut <= start:  # one line longer than a piece: it stays whole
-            cut = data.find(b"\n", start + PIECE_BYTES) + 1 or end
-        pieces.append((start, cut))
-        start = cut
-    pieces.append((start, end))
-    return pieces
+    def newlines(self) -> int:
+        """The piece's newline count, once both are done."""
+        self._thread.join()
+        return self._count
 
 
 class _Writer:

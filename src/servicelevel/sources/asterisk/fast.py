@@ -903,7 +903,9 @@ def _census(raw: np.ndarray) -> tuple[np.ndarray, int, bool, bool]:
     return newlines[:at], control, has_cr, high
 
 
-def byte_census(data: bytes) -> tuple[npt.NDArray[np.int64], bool, bool, bool]:
+def byte_census(
+    data: bytes | memoryview,
+) -> tuple[npt.NDArray[np.int64], bool, bool, bool]:
     """(newline positions, control bytes other than tab occur, a \\r occurs, all ASCII)."""
     newlines, control, has_cr, high = _census(np.frombuffer(data, dtype=np.uint8))
     return newlines, bool(control), bool(has_cr), not high

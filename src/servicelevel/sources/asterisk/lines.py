@@ -38,7 +38,7 @@ class Lines:
     blanked: frozenset[int]  # seq of those lines (blank in ``table``)
 
 
-def split_lines(data: bytes, first_line: int) -> Lines:
+def split_lines(data: bytes | memoryview, first_line: int) -> Lines:
     """Cut ``data`` into lines; a last line without a newline is still a line."""
     quarantined: list[QuarantinedLine] = []
     blanked: set[int] = set()
@@ -56,7 +56,7 @@ def split_lines(data: bytes, first_line: int) -> Lines:
     return Lines(table, has_cr, control, quarantined, frozenset(blanked))
 
 
-def _table(data: bytes, newlines: np.ndarray) -> pa.Table:
+def _table(data: bytes | memoryview, newlines: np.ndarray) -> pa.Table:
     size = len(data)
     # Offsets 0, each newline, and the end of a last line that has none.
     tail = size > 0 and data[-1] != 0x0A
@@ -77,7 +77,7 @@ def _table(data: bytes, newlines: np.ndarray) -> pa.Table:
 
 
 def _blank_non_text(
-    data: bytes,
+    data: bytes | memoryview,
     newlines: np.ndarray,
     first_line: int,
     quarantined: list[QuarantinedLine],
@@ -100,7 +100,7 @@ def _blank_non_text(
         index = int(np.searchsorted(newlines, bad))  # line holding byte ``bad``
         start = int(newlines[index - 1]) + 1 if index > 0 else 0
         end = int(newlines[index]) if index < len(newlines) else len(data)
-        text = data[start:end].decode("utf-8", errors="replace").rstrip("\r")
+        text = bytes(data[start:end]).decode("utf-8", errors="replace").rstrip("\r")
         quarantined.append(QuarantinedLine(first_line + index, _NOT_TEXT, text[:500]))
         blanked.add(index)
         buffer[start:end] = b" " * (end - start)
