@@ -7,6 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from servicelevel.sources.asterisk.fast import interval_keys, pair_fast
+from servicelevel.sources.asterisk.lines import split_lines
 from servicelevel.sources.asterisk_queue_log import FORMAT, _on_contact
 from servicelevel.sources.base import SourceChunk
 
@@ -54,9 +56,27 @@ def test_calls_of_the_compiled_pass_in_one_second_share_one_interval() -> None:
     assert _intervals(log) == [("Agent/1", "q", 1700000010, 1700000090)]
 
 
+def test_the_compiled_pass_keys_its_intervals_as_interval_keys_does() -> None:
+    log = "".join(
+        f"17000000{n:02d}|c{n}|q{n % 3}|NONE|ENTERQUEUE||05{n}|1\n"
+        f"17000000{n + 1:02d}|c{n}|q{n % 3}|Agent/{n % 4}|CONNECT|1|c{n}.9|1\n"
+        f"17000001{n:02d}|c{n}|q{n % 3}|Agent/{n % 4}|COMPLETEAGENT|1|99|1\n"
+        for n in range(40)
+    ).encode()
+    lines = split_lines(log, 1).table.column("line").chunk(0)
+    _, offsets, data = lines.buffers()
+    fast = pair_fast(np.frombuffer(data, np.uint8),
+                     np.frombuffer(offsets, np.int64)[: len(lines) + 1], [], "t", "s")
+    rows = fast.on_contact
+    assert rows.num_rows == 40
+    expected = interval_keys(rows["agent_id"], rows["queue"],
+                             rows["started_at"].cast(pa.int64()).to_numpy())
+    assert fast.on_contact_keys.tolist() == expected.tolist()
+    assert len(set(expected.tolist())) == 40
+
+
 def test_many_intervals_from_many_chunks_keep_their_keys() -> None:
-    # DuckDB reads a table of many chunks on several threads, in any order; the key
-    # hashes must still be matched to their rows.
+    # A table of many chunks: keys must still be matched to their rows.
     n = 600_000
     start = np.arange(n, dtype=np.int64) * 1_000_000
     start[1::1000] = start[0::1000]  # rows 1000k and 1000k+1: same agent, queue, start
@@ -74,7 +94,8 @@ def test_many_intervals_from_many_chunks_keep_their_keys() -> None:
     con.execute("CREATE TABLE stays AS SELECT NULL::STRUCT(event VARCHAR, agent VARCHAR, "
                 "ts BIGINT) AS ex, NULL::STRUCT(agent VARCHAR, ts BIGINT) AS fin, "
                 "'q' AS queue LIMIT 0")
-    rows = _on_contact(con, fast=fast, pending=[])
+    fast_keys = interval_keys(fast["agent_id"], fast["queue"], start)
+    rows = _on_contact(con, fast=fast, fast_keys=fast_keys, pending=[])
     assert rows.num_rows == n - n // 1000
     keys = {(a, s) for a, s in zip(rows["agent_id"].to_pylist(),
                                    rows["started_at"].cast(pa.int64()).to_pylist(),

@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -41,7 +42,7 @@ from servicelevel.sources.asterisk.events import (
     ROLE_FIELDS,
     events_sql,
 )
-from servicelevel.sources.asterisk.fast import constant_strings, pair_fast
+from servicelevel.sources.asterisk.fast import constant_strings, interval_keys, pair_fast
 from servicelevel.sources.asterisk.lines import split_lines
 from servicelevel.sources.base import Carry, ParseResult, QuarantinedLine, SourceChunk
 
@@ -103,6 +104,7 @@ def parse_chunk(chunk: SourceChunk, carry: Carry | None, *, compiled: bool) -> P
             age_limit=not chunk.more_follows,
         )
         on_contact = _on_contact(con, fast=fast.on_contact if fast is not None else None,
+                                 fast_keys=fast.on_contact_keys if fast is not None else None,
                                  pending=(carry or {}).get("pending_on_contact", []))
         others = _lines_detail(con, lines.table, pairing.others, offset, sql)
     finally:
@@ -261,13 +263,15 @@ def _lines_detail(
 
 
 def _on_contact(
-    con: duckdb.DuckDBPyConnection, *, fast: pa.Table | None, pending: list[list[Any]]
+    con: duckdb.DuckDBPyConnection, *, fast: pa.Table | None,
+    fast_keys: npt.NDArray[np.uint64] | None, pending: list[list[Any]],
 ) -> pa.Table:
     """CONNECT → end of call, per agent (one interval per agent, queue and start).
 
     ``fast``: the intervals of the calls paired by fast.py (agent_id, queue, started_at,
-    ended_at). ``pending``: intervals an earlier piece of the read held back (agent, queue,
-    start and end µs), because a call still open shared their agent, queue and start.
+    ended_at), with their ``fast_keys``. ``pending``: intervals an earlier piece of the
+    read held back (agent, queue, start and end µs), because a call still open shared
+    their agent, queue and start.
     Intervals sharing agent, queue and start become one, ending at the latest end; of the
     compiled pass's many intervals only those that share a key hash are grouped.
     """
@@ -287,23 +291,19 @@ def _on_contact(
     grouped = """SELECT agent_id, queue, 'on_contact' AS state, NULL::VARCHAR AS reason,
                         started_at, max(ended_at) AS ended_at
                  FROM ({rows}) WHERE agent_id IS NOT NULL GROUP BY agent_id, queue, started_at"""
-    if fast is None:
+    if fast is None or fast_keys is None:
         return con.sql(grouped.format(rows=few)).to_arrow_table()
     con.execute(f"CREATE OR REPLACE TEMP TABLE few_on_contact AS {few}")
-    con.register("fast_on_contact", fast.append_column(
-        "_row", pa.array(np.arange(fast.num_rows, dtype=np.int64))))
-    # The same instant hashes alike whether typed TIMESTAMP (SQL) or TIMESTAMPTZ (Arrow).
-    key = "hash(agent_id, queue, epoch_us(started_at)) AS h"
-    # Rows come back in any order (insertion order is not kept): place them by _row.
-    hashed = con.execute(f"SELECT _row, {key} FROM fast_on_contact").fetchnumpy()
-    fast_keys = np.empty(fast.num_rows, dtype=np.uint64)
-    fast_keys[hashed["_row"]] = hashed["h"]
-    few_keys = con.execute(f"SELECT {key} FROM few_on_contact").fetchnumpy()["h"]
+    few_rows = con.sql(
+        "SELECT agent_id, queue, epoch_us(started_at) AS started FROM few_on_contact "
+        "WHERE agent_id IS NOT NULL").to_arrow_table()
+    few_keys = interval_keys(few_rows["agent_id"], few_rows["queue"],
+                             few_rows["started"].to_numpy())
     every = np.sort(np.concatenate([fast_keys, few_keys]))
     shared = np.unique(every[1:][every[1:] == every[:-1]])
     clash = np.isin(fast_keys, shared) if shared.size else np.zeros(len(fast_keys), bool)
     lone = fast.filter(pa.array(~clash)) if clash.any() else fast
-    con.register("clashing_on_contact", fast.filter(pa.array(clash)))  # without _row
+    con.register("clashing_on_contact", fast.filter(pa.array(clash)))
     merged = con.sql(grouped.format(
         rows="SELECT * FROM few_on_contact UNION ALL SELECT * FROM clashing_on_contact"
     )).to_arrow_table()

@@ -34,6 +34,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from numba.cpython.unsafe.numbers import trailing_zeros as _ctz_intrinsic
 
 from servicelevel.model.tables import UTC_TIMESTAMP
@@ -724,6 +725,72 @@ def _gather(data: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return offsets, out
 
 
+@numba.njit(cache=True, nogil=True)
+def _interval_key(agent: np.uint64, queue: np.uint64, start: int) -> np.uint64:
+    """A 64-bit key of an on-call interval's (agent, queue, start µs)."""
+    h = (agent ^ (queue * _MIX)) ^ np.uint64(start)
+    h *= _FMIX1
+    h ^= h >> np.uint64(33)
+    h *= _FMIX2
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _span_interval_keys(
+    data: np.ndarray, spans: np.ndarray, times: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """Keys of the on-call intervals of these emitted rows (agent and queue spans,
+    answered time), equal to ``interval_keys`` of the same strings and instants."""
+    keys = np.empty(len(rows), dtype=np.uint64)
+    for index in range(len(rows)):
+        row = rows[index]
+        keys[index] = _interval_key(
+            _hash(data, spans[row, 2], spans[row, 3]), _hash(data, spans[row, 0], spans[row, 1]),
+            times[row, 1],
+        )
+    return keys
+
+
+@numba.njit(cache=True, nogil=True)
+def _string_interval_keys(
+    agent_offsets: np.ndarray, agent_data: np.ndarray, queue_offsets: np.ndarray,
+    queue_data: np.ndarray, starts: np.ndarray,
+) -> np.ndarray:
+    keys = np.empty(len(starts), dtype=np.uint64)
+    for row in range(len(starts)):
+        keys[row] = _interval_key(
+            _hash(agent_data, agent_offsets[row], agent_offsets[row + 1]),
+            _hash(queue_data, queue_offsets[row], queue_offsets[row + 1]), starts[row],
+        )
+    return keys
+
+
+def _string_parts(strings: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (int64, from 0) and bytes of a string array (a null is empty)."""
+    array = strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
+    array = pc.fill_null(array, "").cast(pa.large_string())
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None \
+        else np.zeros(0, dtype=np.uint8)
+    return offsets, data
+
+
+def interval_keys(
+    agent: pa.Array | pa.ChunkedArray, queue: pa.Array | pa.ChunkedArray,
+    started_us: npt.NDArray[np.int64],
+) -> npt.NDArray[np.uint64]:
+    """The 64-bit key of each on-call interval (agent, queue, start µs): equal intervals
+    have equal keys, as the compiled pass's ``FastCalls.on_contact_keys``."""
+    agent_offsets, agent_data = _string_parts(agent)
+    queue_offsets, queue_data = _string_parts(queue)
+    return cast("npt.NDArray[np.uint64]", _string_interval_keys(
+        agent_offsets, agent_data, queue_offsets, queue_data,
+        np.ascontiguousarray(started_us, dtype=np.int64)))
+
+
 @dataclass(frozen=True)
 class FastCalls:
     """What the compiled pass paired, and the lines it leaves to the reference path."""
@@ -731,6 +798,7 @@ class FastCalls:
     slow: npt.NDArray[np.bool_]  # per line of the chunk: SQL must read it
     contacts: pa.Table  # CONTACTS columns of the fast calls (not yet conformed)
     on_contact: pa.Table  # agent_id, queue, started_at, ended_at (one per answered call)
+    on_contact_keys: npt.NDArray[np.uint64]  # interval_keys of the on_contact rows
     latest_enter: int | None  # latest ENTERQUEUE (µs) among the fast calls
 
 
@@ -818,7 +886,8 @@ def pair_fast(
         }
     )
     latest = int(times[:, 0].max()) if count else None
-    return FastCalls(slow, contacts, on_contact, latest)
+    keys = _span_interval_keys(data, spans, times, on_call)
+    return FastCalls(slow, contacts, on_contact, keys, latest)
 
 
 _NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
