@@ -19,6 +19,7 @@ import gc
 import gzip
 import hashlib
 import io
+import mmap
 import os
 import queue
 import threading
@@ -180,38 +181,53 @@ class _Content:
         ``PIECE_BYTES``: the first one smaller, so that storing starts early, and halving
         towards the end, so that little is left to store once the last one is parsed.
 
-        A plain file's pieces are read into one buffer in turn: a piece is only valid
-        until the next one is asked for.
+        While a piece is worked on, the next one is read on a thread into a second
+        buffer; the two buffers take turns, so a piece is only valid until the one after
+        the next is asked for.
         """
-        buffer = bytearray()
+        buffers = [mmap.mmap(-1, 1), mmap.mmap(-1, 1)]
         size = FIRST_PIECE_BYTES
+        piece = self._next_piece(buffers, 0, start, end, size)
+        turn = 0
         while True:
-            left = end - start
-            if left < 2 * PIECE_BYTES:
-                size = min(size, max(left // 2, LAST_PIECE_BYTES))
-            length = min(size, left)
-            # A piece ends at a newline; one line longer than a piece stays whole.
-            while True:
-                source, offset = self._place(buffer, start, length)
-                cut = length if start + length == end else \
-                    source.rfind(b"\n", offset, offset + length) + 1 - offset
-                if cut > 0 or start + length == end:
-                    break
-                length = min(2 * length, end - start)
-            if self._data is None:
-                buffer = source  # kept (grown if need be) for the next pieces
+            source, offset, cut = piece
+            after = start + cut
+            reading = None
+            if after < end:
+                turn, size = 1 - turn, PIECE_BYTES
+                reading = _Reading(self._next_piece, buffers, turn, after, end, size)
             yield memoryview(source)[offset : offset + cut]
-            start += cut
-            size = PIECE_BYTES
-            if start >= end:
+            if reading is None:
                 return
+            piece, start = reading.result(), after
 
-    def _place(self, buffer: bytearray, start: int, length: int) -> tuple[Any, int]:
+    def _next_piece(
+        self, buffers: list[mmap.mmap], turn: int, start: int, end: int, size: int
+    ) -> tuple[Any, int, int]:
+        """The piece from ``start``: (the object holding it, its offset there, its length)."""
+        left = end - start
+        if left < 2 * PIECE_BYTES:
+            size = min(size, max(left // 2, LAST_PIECE_BYTES))
+        length = min(size, left)
+        # A piece ends at a newline; one line longer than a piece stays whole.
+        while True:
+            source, offset = self._place(buffers[turn], start, length)
+            if self._data is None:
+                buffers[turn] = source  # kept (grown if need be) for the next pieces
+            cut = length if start + length == end else _after_last_newline(
+                source, offset, length)
+            if cut > 0 or start + length == end:
+                return source, offset, cut
+            length = min(2 * length, end - start)
+
+    def _place(self, buffer: mmap.mmap, start: int, length: int) -> tuple[Any, int]:
         """``length`` bytes from ``start``: the object holding them and their offset in it."""
         if self._data is not None:
             return self._data, start
         if len(buffer) < length:
-            buffer = bytearray(length)  # the old one may still be viewed: not resized
+            # Anonymous memory, mapped as the read fills it (allocating it holds the GIL
+            # no time); the old one may still be viewed, so it is not resized.
+            buffer = mmap.mmap(-1, length)
         assert self._file is not None
         self._file.seek(start)
         with memoryview(buffer) as view:
@@ -374,7 +390,7 @@ def _ingest_one(
             file_summary.excluded += result.excluded
             file_summary.quarantined += len(result.quarantined)
             quarantined.extend(result.quarantined)
-            writer.write(result.tables)
+            writer.write(result.tables, last=position >= end)
             report((position - start) / max(end - start, 1))
     _quarantine(store, load_id, tenant, source_format.name, path, quarantined)
     line_end = line - 1
@@ -409,6 +425,42 @@ def _in_row_groups(rows: pa.Table) -> pa.Table:
     return pa.Table.from_batches(batches, schema=rows.schema)
 
 
+def _after_last_newline(source: Any, offset: int, length: int) -> int:
+    """Length of ``source[offset:offset + length]`` up to its last newline (0 if none),
+    looking back from the end in growing steps."""
+    view = memoryview(source)
+    end, step = offset + length, 4096
+    while end > offset:
+        begin = max(offset, end - step)
+        found = bytes(view[begin:end]).rfind(b"\n")
+        if found >= 0:
+            return begin + found + 1 - offset
+        end, step = begin, 4 * step
+    return 0
+
+
+class _Reading:
+    """``read(*args)`` on a thread of its own (file reads let go of the GIL)."""
+
+    def __init__(self, read: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(read, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, read: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._value = read(*args)
+        except BaseException as error:  # re-raised where the result is asked for
+            self._error = error
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 class _Digest:
     """Adds a piece to the read's hash and counts its newlines, on a thread of its own
     while the piece is parsed: hashlib and numpy let go of the GIL."""
@@ -440,7 +492,8 @@ class _Writer:
 
     def __init__(self, store: Store, summary: FileSummary, appended: AppendLog) -> None:
         self._store, self._summary, self._appended = store, summary, appended
-        self._queue: queue.Queue[dict[str, pa.Table] | None] = queue.Queue(maxsize=1)
+        self._queue: queue.Queue[tuple[dict[str, pa.Table], bool] | None] = \
+            queue.Queue(maxsize=1)
         self._held: dict[str, pa.Table] = {}
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="slm-store-writer",
@@ -450,9 +503,10 @@ class _Writer:
         self._thread.start()
         return self
 
-    def write(self, tables: dict[str, pa.Table]) -> None:
+    def write(self, tables: dict[str, pa.Table], *, last: bool = False) -> None:
+        """Store ``tables``; the ``last`` piece's rows go in whole, with the rows held."""
         self._raise()
-        self._queue.put(tables)
+        self._queue.put((tables, last))
 
     def __exit__(self, exc_type: object, *exc_info: object) -> None:
         self._queue.put(None)
@@ -466,25 +520,27 @@ class _Writer:
             raise self._error
 
     def _run(self) -> None:
-        while (tables := self._queue.get()) is not None:
+        while (work := self._queue.get()) is not None:
             if self._error is not None:
                 continue  # drain: the main thread stops at its next write
             try:
-                self._store_rows(self._whole_row_groups(tables))
+                self._store_rows(self._whole_row_groups(*work))
             except BaseException as error:  # re-raised on the main thread
                 self._error = error
 
-    def _whole_row_groups(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+    def _whole_row_groups(self, tables: dict[str, pa.Table], last: bool) -> dict[str, pa.Table]:
         """The rows that fill whole row groups, a chunk per row group; the rest waits
-        for the next piece. A part-filled row group per piece (or per Arrow chunk, which
-        DuckDB starts a row group at) would be rewritten when the store checkpoints.
+        for the next piece (unless this is the ``last``: one insert then takes all, its
+        row groups stored in parallel). A part-filled row group per piece (or per Arrow
+        chunk, which DuckDB starts a row group at) would be rewritten when the store
+        checkpoints.
         """
         ready = {}
         for name, rows in tables.items():
             rows = CANONICAL_TABLES[name].conform(rows)
             held = self._held.pop(name, None)
             rows = rows if held is None else pa.concat_tables([held, rows])
-            whole = rows.num_rows - rows.num_rows % _ROW_GROUP_ROWS
+            whole = rows.num_rows if last else rows.num_rows - rows.num_rows % _ROW_GROUP_ROWS
             ready[name] = _in_row_groups(rows.slice(0, whole))
             self._held[name] = rows.slice(whole)
         return ready
