@@ -11,8 +11,8 @@ Both sides run in the same process on the same file and end in the same store:
 Parse-only figures (the adapter's ``parse`` against the baseline's loop) are printed too,
 with CPU seconds: on a shared machine, CPU ≈ wall means the run got one core.
 
-Run: ``python bench/bench_ingest_queue_log.py [--lines 5000000]``. It prints lines per
-second for both and their ratio; BENCHMARKS.md records the figures.
+Run: ``python bench/bench_ingest_queue_log.py [--lines 5000000] [--mix ringing|dense]``.
+It prints lines per second for both and their ratio; BENCHMARKS.md records the figures.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class SourceChunk:
 
     path: str  # as the user named it, for messages
     # Decompressed content: for append-only formats, complete lines only. A piece of a
-    # larger read is a view into a buffer the next piece reuses: keep copies, not views.
+    # larger read is a view into a buffer a later piece reuses: keep copies, not views.
     data: bytes | memoryview
     first_line: int  # 1-based line number of the first line of ``data`` in the file
     tenant: str
