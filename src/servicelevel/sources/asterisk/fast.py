@@ -300,7 +300,12 @@ def _hash(data: np.ndarray, start: int, end: int) -> np.uint64:
         shift += np.uint64(8)
         i += 1
     h = (h ^ word) * _MIX
-    h ^= h >> np.uint64(33)
+    return _mixed(h ^ (h >> np.uint64(33)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _mixed(h: np.uint64) -> np.uint64:
+    """``h`` with every bit spread over the others (MurmurHash3's finaliser)."""
     h *= _FMIX1
     h ^= h >> np.uint64(33)
     h *= _FMIX2
@@ -728,12 +733,7 @@ def _gather(data: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray
 @numba.njit(cache=True, nogil=True)
 def _interval_key(agent: np.uint64, queue: np.uint64, start: int) -> np.uint64:
     """A 64-bit key of an on-call interval's (agent, queue, start µs)."""
-    h = (agent ^ (queue * _MIX)) ^ np.uint64(start)
-    h *= _FMIX1
-    h ^= h >> np.uint64(33)
-    h *= _FMIX2
-    h ^= h >> np.uint64(33)
-    return h
+    return _mixed((agent ^ (queue * _MIX)) ^ np.uint64(start))
 
 
 @numba.njit(cache=True, nogil=True)
