@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -237,8 +238,10 @@ def test_a_queue_log_read_in_pieces_gives_the_rows_of_one_read(
 def _pieces_of(path: Path, start: int = 0) -> list[bytes]:
     content = ingest_module._Content.open(path)
     try:
-        # Each piece is copied before the next is read: the buffer is reused.
-        return [bytes(piece) for piece in content.pieces(start, content.complete_lines_end())]
+        with ThreadPoolExecutor(1) as helper:
+            # Each piece is copied before the next is asked for: the buffers are reused.
+            return [bytes(piece)
+                    for piece in content.pieces(start, content.complete_lines_end(), helper)]
     finally:
         content.close()
 

@@ -25,6 +25,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,10 +159,13 @@ class _Content:
         self._file.seek(start)
         data = self._file.read(end - start)
         if len(data) != end - start:
-            raise SourceFormatError(
-                self.path, "became shorter while it was read; load it again once it is "
-                "no longer being truncated or rotated")
+            raise self._cut_short()
         return data
+
+    def _cut_short(self) -> SourceFormatError:
+        return SourceFormatError(
+            self.path, "became shorter while it was read; load it again once it is no "
+            "longer being truncated or rotated")
 
     def complete_lines_end(self) -> int:
         """Length up to and including the last newline (0 if none)."""
@@ -176,14 +180,14 @@ class _Content:
             end = start
         return 0
 
-    def pieces(self, start: int, end: int) -> Iterator[memoryview]:
+    def pieces(self, start: int, end: int, helper: Executor) -> Iterator[memoryview]:
         """``start:end`` (complete lines) cut at newlines into pieces of about
         ``PIECE_BYTES``: the first one smaller, so that storing starts early, and halving
         towards the end, so that little is left to store once the last one is parsed.
 
-        While a piece is worked on, the next one is read on a thread into a second
-        buffer; the two buffers take turns, so a piece is only valid until the one after
-        the next is asked for.
+        While a piece is worked on, the next one is read on ``helper`` into a second
+        buffer (file reads let go of the GIL); the two buffers take turns, so a piece is
+        only valid until the one after the next is asked for.
         """
         buffers = [mmap.mmap(-1, 1), mmap.mmap(-1, 1)]
         size = FIRST_PIECE_BYTES
@@ -195,7 +199,7 @@ class _Content:
             reading = None
             if after < end:
                 turn, size = 1 - turn, PIECE_BYTES
-                reading = _Reading(self._next_piece, buffers, turn, after, end, size)
+                reading = helper.submit(self._next_piece, buffers, turn, after, end, size)
             yield memoryview(source)[offset : offset + cut]
             if reading is None:
                 return
@@ -233,9 +237,7 @@ class _Content:
         with memoryview(buffer) as view:
             read = self._file.readinto(view[:length])
         if read != length:
-            raise SourceFormatError(
-                self.path, "became shorter while it was read; load it again once it is "
-                "no longer being truncated or rotated")
+            raise self._cut_short()
         return buffer, 0
 
 
@@ -363,20 +365,18 @@ def _ingest_one(
     file_summary = FileSummary(path, status)
     # Only a format that keeps open rows in its carry between pieces is read in pieces.
     in_pieces = source_format.append_only and getattr(source_format, "reads_in_pieces", False)
-    if in_pieces:
-        pieces = content.pieces(start, end)
-    else:
-        data = content.read(start, end)
-        pieces = iter([memoryview(data)])
+    data = None if in_pieces else content.read(start, end)
     quarantined: list[Any] = []
     line, position = first_line, start
-    with _Writer(store, file_summary, appended) as writer:
+    with _Writer(store, file_summary, appended) as writer, \
+            ThreadPoolExecutor(2, thread_name_prefix="slm-read") as helper:
+        pieces = content.pieces(start, end, helper) if data is None else [memoryview(data)]
         for piece in pieces:
-            digest = _Digest(whole, piece)
+            digest = helper.submit(_digest, whole, piece)
             position += len(piece)
             chunk = SourceChunk(
                 path=path,
-                data=piece if in_pieces else data,
+                data=piece if data is None else data,
                 first_line=line,
                 tenant=tenant,
                 tz=tzinfo,
@@ -385,7 +385,7 @@ def _ingest_one(
             )
             result = source_format.parse(chunk, carry if source_format.append_only else None)
             carry = result.carry if source_format.append_only else carry
-            line += digest.newlines()  # after which the piece's buffer may be reused
+            line += digest.result()  # after which the piece's buffer may be reused
             file_summary.rows_read += result.rows_read
             file_summary.excluded += result.excluded
             file_summary.quarantined += len(result.quarantined)
@@ -394,7 +394,7 @@ def _ingest_one(
             report((position - start) / max(end - start, 1))
     _quarantine(store, load_id, tenant, source_format.name, path, quarantined)
     line_end = line - 1
-    if not source_format.append_only and end and content.read(end - 1, end) != b"\n":
+    if data is not None and not source_format.append_only and end and not data.endswith(b"\n"):
         line_end += 1
     store.connection.execute(
         """
@@ -439,47 +439,13 @@ def _after_last_newline(source: Any, offset: int, length: int) -> int:
     return 0
 
 
-class _Reading:
-    """``read(*args)`` on a thread of its own (file reads let go of the GIL)."""
-
-    def __init__(self, read: Callable[..., Any], *args: Any) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(read, args), daemon=True)
-        self._thread.start()
-
-    def _run(self, read: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        try:
-            self._value = read(*args)
-        except BaseException as error:  # re-raised where the result is asked for
-            self._error = error
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
-class _Digest:
-    """Adds a piece to the read's hash and counts its newlines, on a thread of its own
-    while the piece is parsed: hashlib and numpy let go of the GIL."""
-
-    def __init__(self, state: Any, piece: memoryview) -> None:
-        self._count = 0
-        self._thread = threading.Thread(target=self._run, args=(state, piece), daemon=True)
-        self._thread.start()
-
-    def _run(self, state: Any, piece: memoryview) -> None:
-        state.update(piece)
-        raw = np.frombuffer(piece, dtype=np.uint8)
-        for at in range(0, len(raw), _COUNT_BLOCK_BYTES):
-            self._count += int(np.count_nonzero(raw[at : at + _COUNT_BLOCK_BYTES] == 0x0A))
-
-    def newlines(self) -> int:
-        """The piece's newline count, once both are done."""
-        self._thread.join()
-        return self._count
+def _digest(state: Any, piece: memoryview) -> int:
+    """Adds ``piece`` to the read's hash; its newline count. Run beside the piece's parse:
+    hashlib and numpy let go of the GIL."""
+    state.update(piece)
+    raw = np.frombuffer(piece, dtype=np.uint8)
+    return sum(int(np.count_nonzero(raw[at : at + _COUNT_BLOCK_BYTES] == 0x0A))
+               for at in range(0, len(raw), _COUNT_BLOCK_BYTES))
 
 
 class _Writer:
